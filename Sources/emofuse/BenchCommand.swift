@@ -1,7 +1,11 @@
 import ArgumentParser
 
-// PLACEHOLDER during development; replaced by the owning branch.
+/// `emofuse bench …`: benchmarks that print figures (never run by the tests).
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench")
-    func run() throws { throw ValidationError("not yet built") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks: training/inference speed of the engine, GEMM kernels, dataset loading.",
+        subcommands: [BenchTrainCommand.self, BenchGemmCommand.self, BenchLoadCommand.self],
+        defaultSubcommand: BenchTrainCommand.self
+    )
 }
