@@ -60,8 +60,8 @@ public final class SequenceNetwork: @unchecked Sendable {
     /// The per-step output layer (`head.weight [out, dirs·H]`, `head.bias [out]`).
     public let head: Linear
 
-    private var trainingWorkspace: Workspace?
-    private var inferenceWorkspace: Workspace?
+    var trainingWorkspace: Workspace?
+    var inferenceWorkspace: Workspace?
     /// What `backward` needs from the last training forward.
     private var pending: PendingPass?
 
