@@ -132,6 +132,35 @@ import Testing
         #expect(abs(loss - expected) < 1e-12)
     }
 
+    /// Wide rows (13 outputs: one 8-lane block plus a tail), holes in the mask and exact zero
+    /// differences, against a plain Double reference.
+    @Test(arguments: [LossKind.mse, .l1])
+    func wideRowsMatchScalarReference(kind: LossKind) {
+        let (steps, batch, outputs) = (5, 3, 13)
+        var rng = RandomSource(seed: 8)
+        let n = steps * batch * outputs
+        let p = FloatBuffer((0..<n).map { _ in Float(rng.normal()) })
+        let y = FloatBuffer((0..<n).map { i in i % 5 == 0 ? p[i] : Float(rng.normal()) })
+        let mask = FloatBuffer((0..<(steps * batch)).map { $0 % 4 == 1 ? 0 : 1 })
+        let grad = FloatBuffer(count: n)
+        grad.fill(3)
+        let loss = sequenceLoss(kind, predictions: p, targets: y, mask: mask, steps: steps, batchSize: batch,
+                                outputs: outputs, gradient: grad)
+        var total = 0.0, count = 0
+        for i in 0..<n where mask[i / outputs] != 0 {
+            let diff = Double(p[i]) - Double(y[i])
+            total += kind == .mse ? diff * diff : abs(diff)
+            count += 1
+        }
+        #expect(abs(loss - total / Double(count)) <= 1e-6 * total / Double(count))
+        for i in 0..<n {
+            let diff = Double(p[i]) - Double(y[i])
+            let expected = mask[i / outputs] == 0 ? 0
+                : (kind == .mse ? 2 * diff : Double(diff > 0 ? 1 : (diff < 0 ? -1 : 0))) / Double(count)
+            #expect(abs(Double(grad[i]) - expected) <= 1e-6 * abs(expected), "[\(i)] \(grad[i]) vs \(expected)")
+        }
+    }
+
     @Test func mseAndL1ByHand() {
         // steps 2, batch 2, outputs 1; entry (1, 1) masked.
         let p = FloatBuffer([1, 2, 3, 100]), y = FloatBuffer([0, 2, 5, 0]), m = FloatBuffer([1, 1, 1, 0])
