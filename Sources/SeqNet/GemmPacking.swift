@@ -57,26 +57,65 @@ private func packBPanelRows(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, cols
 @inline(__always)
 private func packBPanelColumns(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, cols: Int,
                                dst: UnsafeMutablePointer<Float>) {
-    // Column by column: reads are sequential, writes go to stride 16 (the panel stays in L1).
-    var j = 0
-    while j < cols {
-        let s = src + j &* ldb
-        var p = 0
-        while p < kc {
-            dst[p &* 16 &+ j] = s[p]
-            p &+= 1
-        }
-        j &+= 1
-    }
-    if cols < 16 {
-        var p = 0
-        while p < kc {
-            let row = dst + p &* 16
-            var jj = cols
-            while jj < 16 { row[jj] = 0; jj &+= 1 }
-            p &+= 1
+    var p = 0
+    if cols == 16 {
+        // 8 k values × 16 columns at a time: two 8×8 register transposes.
+        let rowBytes = ldb &* 4
+        while p &+ 8 <= kc {
+            let s = UnsafeRawPointer(src + p)
+            let o = UnsafeMutableRawPointer(dst + p &* 16)
+            transposeBlock8x8(s, rowBytes, o)
+            transposeBlock8x8(s + rowBytes &* 8, rowBytes, o + 32)
+            p &+= 8
         }
     }
+    // Remaining k values (and narrow edge panels) one by one.
+    while p < kc {
+        let row = dst + p &* 16
+        var j = 0
+        while j < cols { row[j] = src[j &* ldb &+ p]; j &+= 1 }
+        while j < 16 { row[j] = 0; j &+= 1 }
+        p &+= 1
+    }
+}
+
+/// 8×8 transpose of the rows v0…v7: three perfect unshuffles (the even lanes of each pair of
+/// rows, then the odd lanes) rotate the 6-bit element index by 3, i.e. swap row and column.
+/// Compiles to `vshufps` + `vpermpd` with AVX2.
+@inline(__always)
+private func transpose8x8(_ v0: inout SIMD8<Float>, _ v1: inout SIMD8<Float>,
+                          _ v2: inout SIMD8<Float>, _ v3: inout SIMD8<Float>,
+                          _ v4: inout SIMD8<Float>, _ v5: inout SIMD8<Float>,
+                          _ v6: inout SIMD8<Float>, _ v7: inout SIMD8<Float>) {
+    for _ in 0..<3 {
+        let p0 = SIMD16(lowHalf: v0, highHalf: v1), p1 = SIMD16(lowHalf: v2, highHalf: v3)
+        let p2 = SIMD16(lowHalf: v4, highHalf: v5), p3 = SIMD16(lowHalf: v6, highHalf: v7)
+        v0 = p0.evenHalf; v1 = p1.evenHalf; v2 = p2.evenHalf; v3 = p3.evenHalf
+        v4 = p0.oddHalf; v5 = p1.oddHalf; v6 = p2.oddHalf; v7 = p3.oddHalf
+    }
+}
+
+/// Transposes 8 stored rows (row stride `rowBytes`) × 8 floats at `s` into 8 rows of stride 16
+/// floats at `out`.
+@inline(__always)
+private func transposeBlock8x8(_ s: UnsafeRawPointer, _ rowBytes: Int, _ out: UnsafeMutableRawPointer) {
+    var v0 = s.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
+    var v1 = s.loadUnaligned(fromByteOffset: rowBytes, as: SIMD8<Float>.self)
+    var v2 = s.loadUnaligned(fromByteOffset: rowBytes &* 2, as: SIMD8<Float>.self)
+    var v3 = s.loadUnaligned(fromByteOffset: rowBytes &* 3, as: SIMD8<Float>.self)
+    var v4 = s.loadUnaligned(fromByteOffset: rowBytes &* 4, as: SIMD8<Float>.self)
+    var v5 = s.loadUnaligned(fromByteOffset: rowBytes &* 5, as: SIMD8<Float>.self)
+    var v6 = s.loadUnaligned(fromByteOffset: rowBytes &* 6, as: SIMD8<Float>.self)
+    var v7 = s.loadUnaligned(fromByteOffset: rowBytes &* 7, as: SIMD8<Float>.self)
+    transpose8x8(&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7)
+    out.storeBytes(of: v0, toByteOffset: 0, as: SIMD8<Float>.self)
+    out.storeBytes(of: v1, toByteOffset: 64, as: SIMD8<Float>.self)
+    out.storeBytes(of: v2, toByteOffset: 128, as: SIMD8<Float>.self)
+    out.storeBytes(of: v3, toByteOffset: 192, as: SIMD8<Float>.self)
+    out.storeBytes(of: v4, toByteOffset: 256, as: SIMD8<Float>.self)
+    out.storeBytes(of: v5, toByteOffset: 320, as: SIMD8<Float>.self)
+    out.storeBytes(of: v6, toByteOffset: 384, as: SIMD8<Float>.self)
+    out.storeBytes(of: v7, toByteOffset: 448, as: SIMD8<Float>.self)
 }
 
 /// Packs rows `i0 ..< i0+rows` (rows ≤ 6), k range `p0 ..< p0+kc` of op(A) = Aᵀ, with A stored
