@@ -101,8 +101,10 @@ public struct CSVWriter {
 /// The decimal digits come from `Double` arithmetic: `|v| · 10^(k−1−e)` rounded to an integer.
 /// For a `Float` the error of that product (≈1e-16 relative) is far below the spacing of
 /// `Float`s (≥ 6e-8 relative), and a candidate is only accepted as round-trip exact if it lies
-/// inside the rounding interval of `v` by a safety margin, so accepted output always parses
-/// back to `v`. Nine digits always round-trip (their rounding error is ≤ 5e-9 relative).
+/// inside the rounding interval of `v` by a safety margin (exactly, ties included, when the
+/// candidate is an integer below 2^53), so accepted output always parses back to `v`. Nine
+/// digits always round-trip (their rounding error is ≤ 5e-9 relative). The result is the
+/// shortest form except, rarely, one digit more for a tie above 2^53.
 enum FloatText {
     /// Longest output: `-1.2345678e-45` is 14 bytes; 24 leaves room.
     static let maxBytes = 24
@@ -148,7 +150,16 @@ enum FloatText {
                 let k = (lo + hi) / 2
                 let (m, x) = rounded(d, e: e, digits: k, table: table)
                 let back = Double(m) * table[x - k + 1]
-                let ok = back >= d ? back - d < hiGap - margin : d - back < loGap - margin
+                let ok: Bool
+                if x - k + 1 >= 0 && back < 0x1p53 {
+                    // An integer below 2^53: `back` and the gaps are exact, so a tie can be
+                    // decided as the parser does (to the even significand).
+                    let even = mag.bitPattern & 1 == 0
+                    ok = back >= d ? (back - d < hiGap || (back - d == hiGap && even))
+                                   : (d - back < loGap || (d - back == loGap && even))
+                } else {
+                    ok = back >= d ? back - d < hiGap - margin : d - back < loGap - margin
+                }
                 if ok { hi = k; mantissa = m; exp10 = x; count = k } else { lo = k + 1 }
             }
         }
