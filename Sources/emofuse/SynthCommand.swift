@@ -40,14 +40,16 @@ struct SynthCommand: ParsableCommand {
         guard let chosen = SynthPreset.named(preset) else { throw ValidationError(SynthError.unknownPreset(preset).description) }
         let root = URL(fileURLWithPath: out, isDirectory: true)
         let start = Date()
+        let interactive = isatty(STDERR_FILENO) != 0   // progress line only on a terminal
         let manifest = try generateSyntheticDataset(preset: chosen, seed: seed, to: root, overwrite: force,
                                                     threads: threads) { p in
+            guard interactive else { return }
             let line = "\r\(p.subjectsDone)/\(p.subjectsTotal) subjects, \(p.bytesWritten / 1_000_000) MB"
             FileHandle.standardError.write(Data(line.utf8))
         }
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = Date().timeIntervalSince(start)
         let counts = ["train", "devel", "test"].map { p in manifest.subjects.filter { $0.partition == p }.count }
-        FileHandle.standardError.write(Data("\n".utf8))
         print("wrote \(chosen.name) preset (seed \(seed)) to \(root.path): \(counts[0])/\(counts[1])/\(counts[2]) "
               + "train/devel/test subjects, \(chosen.featureSets.count) feature sets, in "
               + String(format: "%.1f s", seconds))

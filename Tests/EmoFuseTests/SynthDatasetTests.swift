@@ -197,7 +197,9 @@ enum SynthTestData {
         defer { try? FileManager.default.removeItem(at: real) }
         let precious = real.appendingPathComponent("feature_segments/egemaps/1.csv")
         try AtomicFile.write("timestamp,segment_id,x\n0,1,1\n", to: precious)
-        #expect(throws: SynthError.self) { try generateSyntheticDataset(preset: .tiny, seed: 3, to: real, overwrite: true) }
+        #expect(throws: SynthError.notSyntheticDataset(real.path)) {
+            try generateSyntheticDataset(preset: .tiny, seed: 3, to: real, overwrite: true)
+        }
         #expect(FileManager.default.fileExists(atPath: precious.path))
         // A plain file as output path.
         #expect(throws: SynthError.outputNotDirectory(precious.path)) {

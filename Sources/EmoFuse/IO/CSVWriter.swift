@@ -129,7 +129,8 @@ enum FloatText {
         let table = pow10.baseAddress! - minExponent   // table[k] == 10^k
         let d = Double(mag)
         // Decimal exponent e with 10^e <= d < 10^(e+1).
-        var e = Int((Double(d.exponent) * 0.301_029_995_663_981_2).rounded(.down))
+        let e2 = Int(truncatingIfNeeded: (d.bitPattern >> 52) & 0x7FF) &- 1023   // d is normal
+        var e = (e2 &* 78_913) >> 18                                              // ⌊e2·log10(2)⌋ ± 1
         while d >= table[e + 1] { e += 1 }
         while d < table[e] { e -= 1 }
 

@@ -82,7 +82,7 @@ private func prepareOutputFolder(_ root: URL, overwrite: Bool, layout: SynthLayo
     let owned = [layout.featureSegments, layout.labelSegments, "metadata", layout.testKey, layout.manifest]
     let ours = entries.contains(layout.manifest) || entries.contains(SynthOutput.inProgressMarker)
     if !ours && entries.contains(where: { owned.contains($0) }) {
-        throw SynthError.outputNotEmpty(root.path + " (it holds a MuSe layout without synth.json: not a synthetic dataset, nothing deleted)")
+        throw SynthError.notSyntheticDataset(root.path)
     }
     for name in owned + [SynthOutput.inProgressMarker] where entries.contains(name) {
         try fm.removeItem(at: root.appendingPathComponent(name))
@@ -105,7 +105,7 @@ enum SynthOutput {
         for (s, spec) in preset.featureSets.enumerated() {
             let values = generator.features(ofSet: s, for: state)
             let d = spec.dimensions
-            var w = CSVWriter(reservingCapacity: T * (d * 10 + 16) + d * 16)
+            var w = CSVWriter(reservingCapacity: T * (d * 11 + 32) + d * 16)
             w.appendRow(["timestamp", "segment_id"] + spec.columnNames)
             for t in 0..<T {
                 w.appendInt(Int64(t + spec.timestampOffsetSteps) * step)

@@ -190,6 +190,7 @@ public enum SynthError: Error, CustomStringConvertible, LocalizedError, Equatabl
     case unknownPreset(String)
     case outputNotEmpty(String)
     case outputNotDirectory(String)
+    case notSyntheticDataset(String)
 
     public var description: String {
         switch self {
@@ -199,6 +200,8 @@ public enum SynthError: Error, CustomStringConvertible, LocalizedError, Equatabl
         case .outputNotEmpty(let path):
             return "output folder \(path) is not empty; choose an empty or new folder, or pass --force to replace the synthetic dataset there"
         case .outputNotDirectory(let path): return "output path \(path) exists and is not a folder"
+        case .notSyntheticDataset(let path):
+            return "output folder \(path) holds a MuSe layout without synth.json (not a synthetic dataset); nothing was deleted, choose another folder"
         }
     }
 
