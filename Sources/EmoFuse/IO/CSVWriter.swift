@@ -111,7 +111,23 @@ enum FloatText {
     static let minExponent = -64
     /// `pow10[i] == 10^(i + minExponent)`, each the nearest `Double`.
     static let pow10: [Double] = (-64...64).map { Double("1e\($0)")! }
-    private static let intPow10: [UInt64] = (0...10).map { i in (0..<i).reduce(1) { r, _ in r * 10 } }
+
+    /// 10^k for k in 0...9 (a lookup, no lazily initialised global).
+    @inline(__always)
+    private static func intPow10(_ k: Int) -> UInt64 {
+        switch k {
+        case 0: return 1
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1_000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        case 8: return 100_000_000
+        default: return 1_000_000_000
+        }
+    }
 
     /// Writes `value` (not NaN) with `digits` significant digits (1…9), or the fewest that
     /// round-trip when `digits` is 0. Returns the number of bytes written (≤ `maxBytes`).
@@ -166,42 +182,42 @@ enum FloatText {
         }
         // Drop trailing zeros.
         while count > 1 && mantissa % 10 == 0 { mantissa /= 10; count -= 1 }
-        // Digits of the mantissa, most significant first.
-        var digitBuf: (UInt64, UInt64) = (0, 0)
-        return withUnsafeMutableBytes(of: &digitBuf) { raw -> Int in
-            let dig = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var m = mantissa
-            var i = count
-            while i > 0 { i -= 1; dig[i] = UInt8(truncatingIfNeeded: m % 10) &+ 48; m /= 10 }
-            if exp10 >= 0 && exp10 <= 8 {
-                if exp10 >= count - 1 {
-                    for j in 0..<count { out[p + j] = dig[j] }
-                    p += count
-                    for _ in 0..<(exp10 - count + 1) { out[p] = 48; p += 1 }
-                } else {
-                    for j in 0...exp10 { out[p + j] = dig[j] }
-                    p += exp10 + 1
-                    out[p] = UInt8(ascii: "."); p += 1
-                    for j in (exp10 + 1)..<count { out[p] = dig[j]; p += 1 }
-                }
-            } else if exp10 < 0 && exp10 >= -5 {
-                out[p] = 48; out[p + 1] = UInt8(ascii: "."); p += 2
-                for _ in 0..<(-exp10 - 1) { out[p] = 48; p += 1 }
-                for j in 0..<count { out[p] = dig[j]; p += 1 }
+        // Layout: where digit 0 goes, and after which digit a decimal point sits (if any).
+        var first = p, pointAfter = Int.max, tail = 0
+        if exp10 >= 0 && exp10 <= 8 {
+            if exp10 >= count - 1 {
+                tail = exp10 - count + 1                                    // trailing zeros
             } else {
-                out[p] = dig[0]; p += 1
-                if count > 1 {
-                    out[p] = UInt8(ascii: "."); p += 1
-                    for j in 1..<count { out[p] = dig[j]; p += 1 }
-                }
-                out[p] = UInt8(ascii: "e"); p += 1
-                out[p] = exp10 < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"); p += 1
-                let a = exp10.magnitude
-                if a >= 10 { out[p] = UInt8(truncatingIfNeeded: a / 10) &+ 48; p += 1 } else { out[p] = 48; p += 1 }
-                out[p] = UInt8(truncatingIfNeeded: a % 10) &+ 48; p += 1
+                pointAfter = exp10
             }
-            return p
+        } else if exp10 < 0 && exp10 >= -5 {
+            out[p] = 48; out[p + 1] = UInt8(ascii: ".")
+            first = p + 2
+            for z in 0..<(-exp10 - 1) { out[first + z] = 48 }
+            first += -exp10 - 1
+        } else if count > 1 {
+            pointAfter = 0
         }
+        // Digits right to left, straight into place.
+        var m = mantissa
+        var j = count
+        while j > 0 {
+            j -= 1
+            out[first + j + (j > pointAfter ? 1 : 0)] = UInt8(truncatingIfNeeded: m % 10) &+ 48
+            m /= 10
+        }
+        if pointAfter != Int.max { out[first + pointAfter + 1] = UInt8(ascii: ".") }
+        p = first + count + (pointAfter != Int.max ? 1 : 0)
+        for _ in 0..<tail { out[p] = 48; p += 1 }
+        if !(exp10 >= -5 && exp10 <= 8) {
+            out[p] = UInt8(ascii: "e")
+            out[p + 1] = exp10 < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+            let a = exp10.magnitude
+            out[p + 2] = UInt8(truncatingIfNeeded: a / 10) &+ 48
+            out[p + 3] = UInt8(truncatingIfNeeded: a % 10) &+ 48
+            p += 4
+        }
+        return p
     }
 
     /// `d` rounded to `digits` significant digits: mantissa (exactly `digits` digits) and the
@@ -209,10 +225,12 @@ enum FloatText {
     @inline(__always)
     private static func rounded(_ d: Double, e: Int, digits: Int,
                                 table: UnsafePointer<Double>) -> (UInt64, Int) {
-        let m = UInt64((d * table[digits - 1 - e]).rounded(.toNearestOrEven))
-        let limit = intPow10[digits]
-        if m >= limit { return (intPow10[digits - 1], e + 1) }
-        if m < intPow10[digits - 1] { return (intPow10[digits - 1], e) }   // guard against underestimate
+        // 0 <= scaled < ~10^9 < 2^52: adding and removing 2^52 rounds to nearest, ties to even.
+        let scaled = d * table[digits - 1 - e]
+        let m = UInt64((scaled + 0x1p52) - 0x1p52)
+        let low = intPow10(digits - 1), limit = low &* 10
+        if m >= limit { return (low, e + 1) }
+        if m < low { return (low, e) }   // guard against an exponent estimate one too high
         return (m, e)
     }
 
