@@ -33,6 +33,17 @@ private func sameBits(_ a: Float?, _ b: Float) -> Bool {
     }
 }
 
+@Test func floatCellsMatchStrtofOnDoubleDescriptions() {
+    // pandas writes float64 with up to 17 significant digits.
+    var rng = RandomSource(seed: 14)
+    for _ in 0..<20_000 {
+        let magnitude = Double(rng.nextInt(below: 60) - 30)
+        let x = (rng.nextDouble() * 2 - 1) * 10 * pow(10, magnitude)
+        let text = "\(x)"
+        #expect(sameBits(parseCell(text), reference(text)), "\(text)")
+    }
+}
+
 @Test func floatCellsMatchStrtofOnRandomDecimals() {
     var rng = RandomSource(seed: 12)
     for _ in 0..<40_000 {

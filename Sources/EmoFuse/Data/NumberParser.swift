@@ -6,13 +6,14 @@ import Darwin
 
 // Hand-written number parsing for CSV cells. A cell ends at ',', '\r', '\n' or the end of the buffer.
 //
-// Fast path (all cells the MuSe files and `Float.description` produce): optional sign, up to 19
-// significant digits, optional fraction and exponent. The digits form an exact integer `m` and the
-// value is `m × 10^e`; when `m ≤ 2^53` and `|e| ≤ 22` both `m` and `10^e` are exact doubles, so one
-// IEEE multiply/divide gives the correctly rounded double (Clinger's fast path). Rounding that double
-// to Float gives the correctly rounded Float unless the double sits exactly on a midpoint between two
-// floats (then the decimal may lie on either side of it): that case, subnormal floats, more digits,
-// larger exponents and every other spelling go to `strtof` on a NUL-terminated copy.
+// Fast path (all cells the MuSe files, pandas and `Float.description` produce): optional sign, up to
+// 19 significant digits, optional fraction and exponent. The digits form an integer `m < 2^64` and the
+// value is `m × 10^e`. `Double(m)` and the powers 10^0…10^22 are within half an ulp resp. exact, so
+// one to three IEEE multiplies/divides give a double within 2 ulps of the exact value (|e| ≤ 44).
+// A Float has 29 fewer significand bits, so rounding that double to Float gives the correctly rounded
+// Float unless the double lies within a few ulps of a midpoint between two floats: that case,
+// subnormal floats, more digits, larger exponents and every other spelling go to `strtof` (correctly
+// rounded) on a NUL-terminated copy. Tests compare bit patterns with `strtof`.
 
 /// Powers of ten 10^0 … 10^22, all exact in Double. Immortal; read through a pointer in hot loops.
 nonisolated(unsafe) let powersOfTen: UnsafePointer<Double> = {
@@ -105,16 +106,36 @@ func parseFloatCell(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>
             p = q
             return negative ? -0.0 : 0.0
         }
-        if mantissa <= 9_007_199_254_740_992 && exp10 >= -22 && exp10 <= 22 {
-            var d = Double(mantissa)
-            d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10]
-            // Midpoints between floats, the subnormal range and overflow go the slow way.
-            if d.bitPattern & 0x1FFF_FFFF != 0x1000_0000
-                && d >= 1.1754943508222875e-38 && d < 3.4028234663852886e+38 {
-                p = q
-                let f = Float(d)
-                return negative ? -f : f
+        // m < 10^19 < 2^64 rounds to Double within half an ulp; 10^k (k ≤ 22) is exact; each of at
+        // most two multiplies/divides adds half an ulp: `d` is within 2 ulps (double) of m × 10^e.
+        var d = Double(mantissa)
+        var inRange = true
+        if exp10 < 0 {
+            if exp10 >= -22 {
+                d = d / pow10[-exp10]
+            } else if exp10 >= -44 {
+                d = d / pow10[22] / pow10[-exp10 &- 22]
+            } else {
+                inRange = false
             }
+        } else if exp10 > 0 {
+            if exp10 <= 22 {
+                d = d * pow10[exp10]
+            } else if exp10 <= 44 {
+                d = d * pow10[22] * pow10[exp10 &- 22]
+            } else {
+                inRange = false
+            }
+        }
+        // Rounding d to Float is then correct unless d lies within a few ulps of a midpoint between
+        // two floats (the low 29 bits of a double's significand near 0x1000_0000); those, the
+        // subnormal range and overflow go the slow way.
+        let offMidpoint = Int64(d.bitPattern & 0x1FFF_FFFF) &- 0x1000_0000
+        if inRange && (offMidpoint > 8 || offMidpoint < -8)
+            && d >= 1.1754943508222875e-38 && d < 3.4028234663852886e+38 {
+            p = q
+            let f = Float(d)
+            return negative ? -f : f
         }
     }
     switch slowFloatCell(start, end) {
