@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
     case none
@@ -9,27 +11,193 @@ public enum Transpose: Sendable {
 /// - `a`: `m×k` with row stride `lda` (or `k×m` when `transA == .transposed`).
 /// - `b`: `k×n` with row stride `ldb` (or `n×k` when `transB == .transposed`).
 /// - `c`: `m×n` with row stride `ldc`; with `beta == 0` its old contents are ignored.
-/// - `threads`: rows of C are split across this many threads; every element is computed by
-///   the same sequence of operations whatever the split, so results do not depend on it.
+/// - `threads`: rows (or, for short wide products, columns) of C are split across up to this many
+///   threads when the product is large enough to pay (about 4·10⁶ multiply-adds; a 64×64×192
+///   recurrent step stays on the caller's thread). Every element is computed by the same sequence
+///   of operations whatever the split, so results do not depend on `threads`.
 ///
-/// REFERENCE IMPLEMENTATION (development only, to be replaced by the SIMD kernel).
+/// Any sizes (0 included) and leading dimensions are accepted. Implementation: 6×16 register tile of
+/// `SIMD8<Float>` FMAs over k-blocks of at most 256 (1024 when C has ≥ 2¹⁹ elements and k > 1024);
+/// op(B) is packed into 16-wide panels, or read in place when it is not transposed and m ≤ 512;
+/// op(A) is read in place when not transposed, packed otherwise. Packing buffers are per thread and
+/// reused, so steady-state calls do not allocate.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                  threads: Int = 1) {
     precondition(beta == 0 || beta == 1, "gemm: beta must be 0 or 1")
-    for i in 0..<m {
-        let crow = c + i * ldc
-        if beta == 0 { crow.update(repeating: 0, count: n) }
-        for p in 0..<k {
-            let av = transA == .none ? a[i * lda + p] : a[p * lda + i]
-            if transB == .none {
-                let brow = b + p * ldb
-                for j in 0..<n { crow[j] += av * brow[j] }
-            } else {
-                for j in 0..<n { crow[j] += av * b[j * ldb + p] }
+    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if beta == 0 { zeroRows(c, ldc: ldc, m: m, n: n) }
+        return
+    }
+    let op = GemmOperands(transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                          packedB: nil, accumulate: beta != 0, c: c, ldc: ldc,
+                          plan: GemmPlan(transB: transB, m: m, n: n, k: k))
+    runSplit(op, m: m, n: n, threads: threads)
+}
+
+/// `C[m×n] = op(A)[m×k] · B + beta · C` with op(B) `[k×n]` pre-packed in `packedB`
+/// (`k` and `n` are `packedB.k`, `packedB.n`). Same layouts, threading and determinism as
+/// ``gemm(_:_:m:n:k:a:lda:b:ldb:beta:c:ldc:threads:)``; the result is bit-identical to it unless
+/// C has ≥ 2¹⁹ elements and k > 1024 (where the unpacked call uses deeper k-blocks).
+public func gemm(_ transA: Transpose, m: Int, a: UnsafePointer<Float>, lda: Int,
+                 packedB: GemmPackedB,
+                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                 threads: Int = 1) {
+    precondition(beta == 0 || beta == 1, "gemm: beta must be 0 or 1")
+    precondition(m >= 0, "gemm: negative size m=\(m)")
+    let n = packedB.n, k = packedB.k
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if beta == 0 { zeroRows(c, ldc: ldc, m: m, n: n) }
+        return
+    }
+    let op = GemmOperands(transA: transA, transB: packedB.transB, k: k, a: a, lda: lda,
+                          b: packedB.storage.pointer, ldb: 16,
+                          packedB: packedB, accumulate: beta != 0, c: c, ldc: ldc,
+                          plan: GemmPlan(kc: packedB.blockDepth, nc: n, bInPlace: false))
+    runSplit(op, m: m, n: n, threads: threads)
+}
+
+private func zeroRows(_ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int) {
+    for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) }
+}
+
+/// Blocking decisions, made once from the whole product's shape (never from a thread's share,
+/// so every split performs the same arithmetic).
+struct GemmPlan {
+    /// Depth of a k-block.
+    var kc: Int
+    /// Columns of op(B) packed at a time (packed B stays within ~768 KiB, half of L2 plus).
+    var nc: Int
+    /// Whether op(B) panels are read where they are stored.
+    var bInPlace: Bool
+
+    init(kc: Int, nc: Int, bInPlace: Bool) { self.kc = kc; self.nc = nc; self.bInPlace = bInPlace }
+
+    init(transB: Transpose, m: Int, n: Int, k: Int) {
+        kc = GemmPlan.blockDepth(m: m, n: n, k: k)
+        bInPlace = transB == .none && m <= 512
+        nc = bInPlace ? n : max(16, (196_608 / kc) / 16 * 16)
+    }
+
+    /// k-block depth: k split into equal blocks of at most 256, or 1024 when C is large
+    /// (fewer passes over C) and k > 1024.
+    static func blockDepth(m: Int, n: Int, k: Int) -> Int {
+        let maxDepth = (m &* n >= 1 << 19 && k > 1024) ? 1024 : 256
+        let blocks = (k &+ maxDepth &- 1) / maxDepth
+        return (k &+ blocks &- 1) / blocks
+    }
+}
+
+/// Everything one tile of work needs (pointers boxed for the worker threads).
+struct GemmOperands: @unchecked Sendable {
+    var transA: Transpose
+    var transB: Transpose
+    var k: Int
+    var a: UnsafePointer<Float>
+    var lda: Int
+    var b: UnsafePointer<Float>
+    var ldb: Int
+    var packedB: GemmPackedB?
+    var accumulate: Bool
+    var c: UnsafeMutablePointer<Float>
+    var ldc: Int
+    var plan: GemmPlan
+}
+
+/// Splits C among threads when the product is big enough, and runs the tiles.
+private func runSplit(_ op: GemmOperands, m: Int, n: Int, threads: Int) {
+    let work = m &* n &* op.k
+    let rowTiles = (m &+ 5) / 6, colPanels = (n &+ 15) / 16
+    if threads > 1 && work >= 1 << 22 {
+        if rowTiles >= 16 {
+            // Rows, in whole 6-row tiles, at least 8 tiles (48 rows) per worker.
+            let workers = min(threads, rowTiles / 8)
+            let chunk = (rowTiles &+ workers &- 1) / workers &* 6
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let i0 = w &* chunk, i1 = min(m, i0 &+ chunk)
+                if i0 < i1 { gemmTile(op, i0: i0, i1: i1, j0: 0, j1: n) }
             }
+            return
         }
+        if colPanels >= 4 {
+            // Short, wide C: columns, in whole 16-column panels.
+            let workers = min(threads, colPanels / 2)
+            let chunk = (colPanels &+ workers &- 1) / workers &* 16
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let j0 = w &* chunk, j1 = min(n, j0 &+ chunk)
+                if j0 < j1 { gemmTile(op, i0: 0, i1: m, j0: j0, j1: j1) }
+            }
+            return
+        }
+    }
+    gemmTile(op, i0: 0, i1: m, j0: 0, j1: n)
+}
+
+/// Computes `C[i0..<i1, j0..<j1]`; `j0` is a multiple of 16.
+private func gemmTile(_ op: GemmOperands, i0: Int, i1: Int, j0: Int, j1: Int) {
+    let plan = op.plan, k = op.k
+    let packsB = op.packedB == nil && (!plan.bInPlace || (j1 &- j0) % 16 != 0)
+    let scratch: GemmScratch? = packsB || op.transA == .transposed ? GemmScratch.current : nil
+    var jc = j0
+    while jc < j1 {
+        let ncur = min(plan.nc, j1 &- jc)
+        let panels = (ncur &+ 15) / 16
+        var p0 = 0
+        while p0 < k {
+            let kcur = min(plan.kc, k &- p0)
+            let accumulate = op.accumulate || p0 > 0
+            // Where the B panels of this (k-block, column block) are.
+            let bBase: UnsafePointer<Float>, bPanelStride: Int, bld: Int, fullPanels: Int
+            var edge: UnsafePointer<Float> = op.b
+            if let packed = op.packedB {
+                bBase = UnsafePointer(packed.storage.pointer) + (p0 &* packed.panels &* 16 &+ (jc / 16) &* kcur &* 16)
+                bPanelStride = kcur &* 16; bld = 16; fullPanels = panels
+            } else if plan.bInPlace {
+                bBase = op.b + (p0 &* op.ldb &+ jc)
+                bPanelStride = 16; bld = op.ldb; fullPanels = ncur / 16
+                if fullPanels < panels {
+                    let buf = scratch.unsafelyUnwrapped.bBuffer(kcur &* 16)
+                    packBPanels(op.transB, b: op.b, ldb: op.ldb, p0: p0, kc: kcur,
+                                j0: jc &+ fullPanels &* 16, ncur: ncur &- fullPanels &* 16, dst: buf)
+                    edge = UnsafePointer(buf)
+                }
+            } else {
+                let buf = scratch.unsafelyUnwrapped.bBuffer(kcur &* panels &* 16)
+                packBPanels(op.transB, b: op.b, ldb: op.ldb, p0: p0, kc: kcur, j0: jc, ncur: ncur, dst: buf)
+                bBase = UnsafePointer(buf)
+                bPanelStride = kcur &* 16; bld = 16; fullPanels = panels
+            }
+            let aPanel: UnsafeMutablePointer<Float>? = op.transA == .transposed
+                ? scratch.unsafelyUnwrapped.aBuffer(kcur &* 6) : nil
+            var i = i0
+            while i < i1 {
+                let rows = min(6, i1 &- i)
+                let aDesc: KernelA
+                if let aPanel {
+                    packATransposed(op.a, lda: op.lda, i0: i, rows: rows, p0: p0, kc: kcur, dst: aPanel)
+                    aDesc = KernelA(base: UnsafePointer(aPanel), rowStride: 1, kStride: 6)
+                } else {
+                    aDesc = KernelA(base: op.a + (i &* op.lda &+ p0), rowStride: op.lda, kStride: 1)
+                }
+                let cRow = op.c + (i &* op.ldc &+ jc)
+                var jp = 0
+                while jp < panels {
+                    let cols = min(16, ncur &- jp &* 16)
+                    let full = jp < fullPanels
+                    runMicroKernel(rows: rows, kc: kcur, a: aDesc,
+                                   b: full ? bBase + jp &* bPanelStride : edge, ldb: full ? bld : 16,
+                                   c: cRow + jp &* 16, ldc: op.ldc, cols: cols, accumulate: accumulate)
+                    jp &+= 1
+                }
+                i &+= 6
+            }
+            p0 &+= kcur
+        }
+        jc &+= ncur
     }
 }

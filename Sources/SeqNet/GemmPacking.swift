@@ -1,0 +1,158 @@
+// Packing of GEMM operands into the layouts the micro-kernel streams.
+//
+// B panel: `kc × 16` floats, k-major (row p holds op(B)[p, j0 ..< j0+16]); columns past the edge of
+// op(B) are zero. A panel: `kc × 6` floats, k-major (row p holds op(A)[i0 ..< i0+6, p]); rows past
+// the edge are left as they are (the kernel for fewer rows never reads them).
+
+/// Packs `ncur` columns of op(B) starting at column `j0`, rows `p0 ..< p0+kc`, into
+/// `ceil(ncur/16)` consecutive `kc × 16` panels at `dst`.
+///
+/// - `b`: `k×n` row-major (`transB == .none`) or `n×k` row-major (`.transposed`), row stride `ldb`.
+func packBPanels(_ transB: Transpose, b: UnsafePointer<Float>, ldb: Int,
+                 p0: Int, kc: Int, j0: Int, ncur: Int, dst: UnsafeMutablePointer<Float>) {
+    var jp = 0
+    var out = dst
+    while jp < ncur {
+        let cols = min(16, ncur &- jp)
+        if transB == .none {
+            packBPanelRows(b + (p0 &* ldb &+ j0 &+ jp), ldb: ldb, kc: kc, cols: cols, dst: out)
+        } else {
+            packBPanelColumns(b + ((j0 &+ jp) &* ldb &+ p0), ldb: ldb, kc: kc, cols: cols, dst: out)
+        }
+        out += kc &* 16
+        jp &+= 16
+    }
+}
+
+/// One panel from row-major op(B): row p of the panel is `src[p*ldb ..< p*ldb+cols]`.
+@inline(__always)
+private func packBPanelRows(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, cols: Int,
+                            dst: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD8<Float>
+    let out = UnsafeMutableRawPointer(dst)
+    if cols == 16 {
+        var s = UnsafeRawPointer(src)
+        let step = ldb &* 4
+        var p = 0
+        while p < kc {
+            out.storeBytes(of: s.loadUnaligned(fromByteOffset: 0, as: V.self), toByteOffset: p &* 64, as: V.self)
+            out.storeBytes(of: s.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: p &* 64 &+ 32, as: V.self)
+            s += step
+            p &+= 1
+        }
+    } else {
+        var p = 0
+        while p < kc {
+            let row = dst + p &* 16
+            let s = src + p &* ldb
+            var j = 0
+            while j < cols { row[j] = s[j]; j &+= 1 }
+            while j < 16 { row[j] = 0; j &+= 1 }
+            p &+= 1
+        }
+    }
+}
+
+/// One panel from transposed op(B) (stored `n×k`): column j of the panel is `src[j*ldb ..< j*ldb+kc]`.
+@inline(__always)
+private func packBPanelColumns(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, cols: Int,
+                               dst: UnsafeMutablePointer<Float>) {
+    var p = 0
+    if cols == 16 {
+        // 8 k values × 16 columns at a time: two 8×8 register transposes.
+        let rowBytes = ldb &* 4
+        while p &+ 8 <= kc {
+            let s = UnsafeRawPointer(src + p)
+            let o = UnsafeMutableRawPointer(dst + p &* 16)
+            transposeBlock8x8(s, rowBytes, o)
+            transposeBlock8x8(s + rowBytes &* 8, rowBytes, o + 32)
+            p &+= 8
+        }
+    }
+    // Remaining k values (and narrow edge panels) one by one.
+    while p < kc {
+        let row = dst + p &* 16
+        var j = 0
+        while j < cols { row[j] = src[j &* ldb &+ p]; j &+= 1 }
+        while j < 16 { row[j] = 0; j &+= 1 }
+        p &+= 1
+    }
+}
+
+/// 8×8 transpose of the rows v0…v7: three perfect unshuffles (the even lanes of each pair of
+/// rows, then the odd lanes) rotate the 6-bit element index by 3, i.e. swap row and column.
+/// Compiles to `vshufps` + `vpermpd` with AVX2.
+@inline(__always)
+private func transpose8x8(_ v0: inout SIMD8<Float>, _ v1: inout SIMD8<Float>,
+                          _ v2: inout SIMD8<Float>, _ v3: inout SIMD8<Float>,
+                          _ v4: inout SIMD8<Float>, _ v5: inout SIMD8<Float>,
+                          _ v6: inout SIMD8<Float>, _ v7: inout SIMD8<Float>) {
+    for _ in 0..<3 {
+        let p0 = SIMD16(lowHalf: v0, highHalf: v1), p1 = SIMD16(lowHalf: v2, highHalf: v3)
+        let p2 = SIMD16(lowHalf: v4, highHalf: v5), p3 = SIMD16(lowHalf: v6, highHalf: v7)
+        v0 = p0.evenHalf; v1 = p1.evenHalf; v2 = p2.evenHalf; v3 = p3.evenHalf
+        v4 = p0.oddHalf; v5 = p1.oddHalf; v6 = p2.oddHalf; v7 = p3.oddHalf
+    }
+}
+
+/// Transposes 8 stored rows (row stride `rowBytes`) × 8 floats at `s` into 8 rows of stride 16
+/// floats at `out`.
+@inline(__always)
+private func transposeBlock8x8(_ s: UnsafeRawPointer, _ rowBytes: Int, _ out: UnsafeMutableRawPointer) {
+    var v0 = s.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
+    var v1 = s.loadUnaligned(fromByteOffset: rowBytes, as: SIMD8<Float>.self)
+    var v2 = s.loadUnaligned(fromByteOffset: rowBytes &* 2, as: SIMD8<Float>.self)
+    var v3 = s.loadUnaligned(fromByteOffset: rowBytes &* 3, as: SIMD8<Float>.self)
+    var v4 = s.loadUnaligned(fromByteOffset: rowBytes &* 4, as: SIMD8<Float>.self)
+    var v5 = s.loadUnaligned(fromByteOffset: rowBytes &* 5, as: SIMD8<Float>.self)
+    var v6 = s.loadUnaligned(fromByteOffset: rowBytes &* 6, as: SIMD8<Float>.self)
+    var v7 = s.loadUnaligned(fromByteOffset: rowBytes &* 7, as: SIMD8<Float>.self)
+    transpose8x8(&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7)
+    out.storeBytes(of: v0, toByteOffset: 0, as: SIMD8<Float>.self)
+    out.storeBytes(of: v1, toByteOffset: 64, as: SIMD8<Float>.self)
+    out.storeBytes(of: v2, toByteOffset: 128, as: SIMD8<Float>.self)
+    out.storeBytes(of: v3, toByteOffset: 192, as: SIMD8<Float>.self)
+    out.storeBytes(of: v4, toByteOffset: 256, as: SIMD8<Float>.self)
+    out.storeBytes(of: v5, toByteOffset: 320, as: SIMD8<Float>.self)
+    out.storeBytes(of: v6, toByteOffset: 384, as: SIMD8<Float>.self)
+    out.storeBytes(of: v7, toByteOffset: 448, as: SIMD8<Float>.self)
+}
+
+/// Packs rows `i0 ..< i0+rows` (rows ≤ 6), k range `p0 ..< p0+kc` of op(A) = Aᵀ, with A stored
+/// `k×m` row-major (row stride `lda`), into a `kc × 6` panel at `dst`.
+@inline(__always)
+func packATransposed(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0: Int, kc: Int,
+                     dst: UnsafeMutablePointer<Float>) {
+    var s = a + (p0 &* lda &+ i0)
+    var d = dst
+    if rows == 6 {
+        var p = 0
+        while p < kc {
+            d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
+            s += lda; d += 6
+            p &+= 1
+        }
+    } else {
+        var p = 0
+        while p < kc {
+            var r = 0
+            while r < rows { d[r] = s[r]; r &+= 1 }
+            s += lda; d += 6
+            p &+= 1
+        }
+    }
+}
+
+/// Packs rows `i0 ..< i0+rows` (rows ≤ 6), k range `p0 ..< p0+kc` of row-major op(A) = A
+/// (row stride `lda`) into a `kc × 6` panel at `dst`.
+@inline(__always)
+func packARows(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0: Int, kc: Int,
+               dst: UnsafeMutablePointer<Float>) {
+    var r = 0
+    while r < rows {
+        let s = a + ((i0 &+ r) &* lda &+ p0)
+        var p = 0
+        while p < kc { dst[p &* 6 &+ r] = s[p]; p &+= 1 }
+        r &+= 1
+    }
+}
