@@ -38,7 +38,8 @@ struct ModelJob {
                                          : ModelData.regression(aligned, emotion: emotion!)
 
         // Auto-encoders train once, with the grid's first candidate; predictors search the grid.
-        var candidates = context.grid.candidates()
+        var candidates = context.grid.candidates(base: ModelSpec(hiddenSize: context.network.hiddenSize,
+                                                                 layers: context.network.layers))
         if role == .autoencoder { candidates = Array(candidates.prefix(1)) }
         guard !candidates.isEmpty else { throw TrainingError.noTrainingData("the hyperparameter grid is empty") }
         context.progress?(.modelStarted(model: name, candidates: candidates.count))
@@ -67,7 +68,7 @@ struct ModelJob {
 
         let card = ModelCard(name: name, role: role, inputs: inputs, emotion: emotion,
                              normalizer: aligned.normalizer, candidate: chosen, loss: lossKind(context))
-        try saveCheckpoint(network, card: card, to: context.checkpointURL(name))
+        try ModelStore.save(network, card: card, to: context.checkpointURL(name))
 
         let outputs = ModelOutputs.compute(network, role: role, data: data)
         try ModelOutputs.write(name: name, role: role, values: outputs, aligned: aligned, to: context.run)

@@ -16,6 +16,7 @@ public enum PaperSystem {
         var context = context
         context.training = config.training
         context.grid = config.grid
+        context.network = config.network
         if context.testKey == nil, let key = config.testKey { context.testKey = URL(fileURLWithPath: key) }
         try validate(config, context: context)
         let encoder = JSONEncoder()
@@ -70,6 +71,9 @@ public enum PaperSystem {
                                      message: "emotions not found: \(missingE.joined(separator: ", ")) (have: \(dataset.emotionNames.joined(separator: ", ")))")
         }
         if config.fusion.sets.isEmpty { throw ConfigurationError(file: "configuration", message: "fusion.sets is empty") }
+        if config.network.hiddenSize < 1 || config.network.layers < 1 {
+            throw ConfigurationError(file: "configuration", message: "network.hiddenSize and network.layers must be positive")
+        }
         if config.grid.candidates().isEmpty { throw ConfigurationError(file: "configuration", message: "the grid has no candidate") }
     }
 }

@@ -9,6 +9,7 @@ import Foundation
 ///   "emotions": ["arousal", "valence"],
 ///   "withRE": true,
 ///   "fusion": { "sets": ["egemaps", "vggface", "fau_intensity"], "withRE": true, "outOfFold": 0 },
+///   "network": { "hiddenSize": 64, "layers": 4 },
 ///   "grid": { "cells": ["gru"], "bidirectional": [true], "learningRates": [0.001], "dropouts": [0.2], "seeds": [1] },
 ///   "training": { "maxEpochs": 100, "patience": 15, "batchSize": 64, "windowLength": 300, "windowHop": 50 },
 ///   "experiments": false
@@ -32,6 +33,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// Feed every unimodal regressor its set's reconstruction error (the paper's stage 2).
     public var withRE: Bool = true
     public var fusion = Fusion()
+    /// The network shape shared by every model (the paper: 4 layers of 64 units).
+    public var network = NetworkShape()
     public var grid = HyperparameterGrid()
     public var training = TrainingOptions()
     /// Also run the paper's experiment grid (Tables 1–8) on these data.
@@ -68,6 +71,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         emotions = try c.decodeIfPresent([String].self, forKey: .emotions) ?? d.emotions
         withRE = try c.decodeIfPresent(Bool.self, forKey: .withRE) ?? d.withRE
         fusion = try c.decodeIfPresent(Fusion.self, forKey: .fusion) ?? d.fusion
+        network = try c.decodeIfPresent(NetworkShape.self, forKey: .network) ?? d.network
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid) ?? d.grid
         training = try c.decodeIfPresent(TrainingOptions.self, forKey: .training) ?? d.training
         experiments = try c.decodeIfPresent(Bool.self, forKey: .experiments) ?? d.experiments
@@ -76,6 +80,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 
     static let allowedKeys: [String: Any] = [
         "featureSets": true, "emotions": true, "withRE": true, "experiments": true, "testKey": true,
+        "network": ["hiddenSize": true, "layers": true] as [String: Any],
         "fusion": ["sets": true, "withRE": true, "outOfFold": true] as [String: Any],
         "grid": ["cells": true, "bidirectional": true, "learningRates": true, "dropouts": true, "seeds": true] as [String: Any],
         "training": ["maxEpochs": true, "patience": true, "batchSize": true, "windowLength": true, "windowHop": true,
@@ -148,6 +153,21 @@ extension HyperparameterGrid {
         learningRates = try c.decodeIfPresent([Float].self, forKey: .learningRates) ?? learningRates
         dropouts = try c.decodeIfPresent([Float].self, forKey: .dropouts) ?? dropouts
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? seeds
+    }
+}
+
+/// Units per direction and recurrent layers of every model.
+public struct NetworkShape: Codable, Sendable, Equatable {
+    public var hiddenSize: Int = 64
+    public var layers: Int = 4
+
+    public init(hiddenSize: Int = 64, layers: Int = 4) { self.hiddenSize = hiddenSize; self.layers = layers }
+
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
     }
 }
 

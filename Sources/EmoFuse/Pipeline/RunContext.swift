@@ -23,6 +23,7 @@ public struct RunContext: Sendable {
     public var loadOptions: LoadOptions
     public var training: TrainingOptions
     public var grid: HyperparameterGrid
+    public var network: NetworkShape = NetworkShape()
     /// Withheld test labels (a folder holding `label_segments/<emotion>/<ID>.csv`), to score test predictions.
     public var testKey: URL?
     public var progress: (@Sendable (ProgressEvent) -> Void)?
