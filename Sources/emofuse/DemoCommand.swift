@@ -16,7 +16,7 @@ struct DemoCommand: ParsableCommand {
         """)
 
     @Option(help: "Where the synthetic demo dataset is (or is written).") var data: String = "data/demo"
-    @Option(help: "The run folder.") var run: String = "runs/demo"
+    @Option(name: .customLong("run"), help: "The run folder.") var runFolder: String = "runs/demo"
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
     @Option(help: "Threads (results are reproducible for a given thread count).") var threads: Int = 2
     @Option(help: "Maximum epochs per model.") var epochs: Int = 40
@@ -37,7 +37,7 @@ struct DemoCommand: ParsableCommand {
         config.training.threads = max(1, threads)
         let key = root.appendingPathComponent("test_key")
         if FileManager.default.fileExists(atPath: key.path) { config.testKey = key.path }
-        var options = try DataOptions.parse(["--data", data, "--run", run])
+        var options = try DataOptions.parse(["--data", data, "--run", runFolder])
         options.quiet = quiet
         try runAndPrint(config, data: options)
     }

@@ -52,3 +52,17 @@ public struct Candidate: Codable, Sendable, Equatable, Hashable {
         "\(spec.name) lr=\(learningRate) dropout=\(spec.dropout) seed=\(seed)"
     }
 }
+
+// Decoding with defaults for absent keys.
+extension HyperparameterGrid {
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cells = try c.decodeIfPresent([CellType].self, forKey: .cells) ?? cells
+        bidirectional = try c.decodeIfPresent([Bool].self, forKey: .bidirectional) ?? bidirectional
+        learningRates = try c.decodeIfPresent([Float].self, forKey: .learningRates) ?? learningRates
+        dropouts = try c.decodeIfPresent([Float].self, forKey: .dropouts) ?? dropouts
+        seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? seeds
+    }
+}
+

@@ -55,10 +55,10 @@ enum ModelOutputs {
     /// Test CCC against withheld labels in `key` (`label_segments/<emotion>/<ID>.csv`), or nil
     /// when the key has none for these subjects.
     static func testScore(_ values: [[Float]], aligned: AlignedData, emotion: String, key: URL) throws -> Double? {
-        let labels = try KeyLabels.read(root: key, emotion: emotion)
+        let labels = try LabelFolder.read(root: key, emotion: emotion)
         var p: [Float] = [], y: [Float] = []
         for (s, v) in zip(aligned.subjects, values) where s.partition == .test {
-            guard let gold = labels[s.id] else { continue }
+            guard let gold = labels[s.id]?.values else { continue }
             for t in 0..<min(s.rows, gold.count) where !gold[t].isNaN { p.append(v[t]); y.append(gold[t]) }
         }
         return p.count > 1 ? concordanceCorrelation(p, y) : nil

@@ -78,7 +78,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         testKey = try c.decodeIfPresent(String.self, forKey: .testKey)
     }
 
-    static let allowedKeys: [String: Any] = [
+    static var allowedKeys: [String: Any] { [
         "featureSets": true, "emotions": true, "withRE": true, "experiments": true, "testKey": true,
         "network": ["hiddenSize": true, "layers": true] as [String: Any],
         "fusion": ["sets": true, "withRE": true, "outOfFold": true] as [String: Any],
@@ -86,7 +86,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         "training": ["maxEpochs": true, "patience": true, "batchSize": true, "windowLength": true, "windowHop": true,
                      "learningRate": true, "weightDecay": true, "clipNorm": true, "reduceOnPlateau": true,
                      "plateauPatience": true, "plateauFactor": true, "loss": true, "threads": true] as [String: Any],
-    ]
+    ] }
 
     private static func checkKeys(_ object: Any, allowed: [String: Any], path: String, file: String) throws {
         guard let dict = object as? [String: Any] else {
@@ -114,26 +114,6 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     }
 }
 
-extension TrainingOptions {
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? maxEpochs
-        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
-        windowLength = try c.decodeIfPresent(Int.self, forKey: .windowLength) ?? windowLength
-        windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop) ?? windowHop
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? weightDecay
-        clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm) ?? clipNorm
-        reduceOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceOnPlateau) ?? reduceOnPlateau
-        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience) ?? plateauPatience
-        plateauFactor = try c.decodeIfPresent(Float.self, forKey: .plateauFactor) ?? plateauFactor
-        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? loss
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
-    }
-}
-
 extension RunConfiguration.Fusion {
     public init(from decoder: Decoder) throws {
         self.init()
@@ -141,18 +121,6 @@ extension RunConfiguration.Fusion {
         sets = try c.decodeIfPresent([String].self, forKey: .sets) ?? sets
         withRE = try c.decodeIfPresent(Bool.self, forKey: .withRE) ?? withRE
         outOfFold = try c.decodeIfPresent(Int.self, forKey: .outOfFold) ?? outOfFold
-    }
-}
-
-extension HyperparameterGrid {
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        cells = try c.decodeIfPresent([CellType].self, forKey: .cells) ?? cells
-        bidirectional = try c.decodeIfPresent([Bool].self, forKey: .bidirectional) ?? bidirectional
-        learningRates = try c.decodeIfPresent([Float].self, forKey: .learningRates) ?? learningRates
-        dropouts = try c.decodeIfPresent([Float].self, forKey: .dropouts) ?? dropouts
-        seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? seeds
     }
 }
 

@@ -182,3 +182,25 @@ public enum Trainer {
         }
     }
 }
+
+// Decoding with defaults for absent keys (run configurations give only what they change).
+extension TrainingOptions {
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? maxEpochs
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        windowLength = try c.decodeIfPresent(Int.self, forKey: .windowLength) ?? windowLength
+        windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop) ?? windowHop
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? weightDecay
+        clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm) ?? clipNorm
+        reduceOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceOnPlateau) ?? reduceOnPlateau
+        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience) ?? plateauPatience
+        plateauFactor = try c.decodeIfPresent(Float.self, forKey: .plateauFactor) ?? plateauFactor
+        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? loss
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+    }
+}
+

@@ -51,7 +51,7 @@ public enum Report {
     }
 
     /// The Table 9 rows: devel and test CCC per emotion and combined, beside the paper's.
-    static func finalTable(_ fusion: [ModelOutcome], emotions: [String]) -> String {
+    public static func finalTable(_ fusion: [ModelOutcome], emotions: [String]) -> String {
         var md = "| partition | emotion | MuSe 2021 baseline (paper) | Hamieh et al. (paper) | this run |\n|---|---|---|---|---|\n"
         for partition in ["devel", "test"] {
             var values: [Double] = []
@@ -70,7 +70,7 @@ public enum Report {
         return md
     }
 
-    static func table(_ t: ExperimentTable) -> String {
+    public static func table(_ t: ExperimentTable) -> String {
         var md = "### Table \(t.id): \(t.title)\n\n| | " + t.columns.map { "\($0) (run / paper)" }.joined(separator: " | ") + " |\n|---|"
             + String(repeating: "---|", count: t.columns.count) + "\n"
         for row in t.rows {
@@ -80,5 +80,5 @@ public enum Report {
         return md
     }
 
-    static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4f", x) : "–" }
+    public static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4f", x) : "–" }
 }
