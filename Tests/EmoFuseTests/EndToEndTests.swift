@@ -22,6 +22,7 @@ import Testing
         c.training.batchSize = 16
         c.training.threads = 2
         c.grid.seeds = [3]
+        c.grid.learningRates = [0.005]
         c.network = NetworkShape(hiddenSize: 16, layers: 2)
         c.testKey = data.appendingPathComponent("test_key").path
         return c
@@ -94,7 +95,7 @@ import Testing
                 let p = try #require(predicted[subject.id], "submission lacks \(emotion)/\(subject.id)")
                 let k = try #require(key[subject.id])
                 #expect(p.timestamps == k.timestamps)
-                #expect(p.values.allSatisfy(\.isFinite))
+                #expect(p.values.allSatisfy { $0.isFinite })
             }
             #expect(predicted.count == dataset.subjects(in: .test).count)
         }
