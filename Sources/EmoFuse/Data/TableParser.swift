@@ -105,7 +105,8 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
                 rowLoop: while p < end {
                     let c0 = p.pointee
                     if c0 == 10 { p += 1; line &+= 1; continue }
-                    if c0 == 13 && (p + 1 == end || (p + 1).pointee == 10) { p += 2; line &+= 1; continue }
+                    if c0 == 13 && (p + 1 == end || (p + 1).pointee == 10) { p += p + 1 == end ? 1 : 2; line &+= 1; continue }
+                    if rows == maxRows { fail(nil, "more rows than line breaks (internal error)"); break rowLoop }
                     // timestamp, segment_id
                     let tsStart = p
                     guard let ts = parseIntegerCell(&p, end) else {
@@ -149,7 +150,13 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
                         fail(dim + 3, "row has \(extra) cells, the header has \(dim + 2)")
                         break rowLoop
                     }
-                    if p < end && p.pointee == 13 { p += 1 }
+                    if p < end && p.pointee == 13 {
+                        p += 1
+                        if p < end && p.pointee != 10 {
+                            fail(dim + 2, "line ends with a lone carriage return (CR); expected LF or CRLF line breaks")
+                            break rowLoop
+                        }
+                    }
                     if p < end && p.pointee == 10 { p += 1 }
                     tp[rows] = ts
                     sp[rows] = seg
