@@ -31,7 +31,7 @@ struct BenchLoadCommand: ParsableCommand {
     @Option(name: .long, help: "Row tolerance for the aligned phase.")
     var rowTolerance: Int = 0
 
-    @Option(name: .long, help: "Cache folder to use (emptied first; default: a temporary folder, removed after).")
+    @Option(name: .long, help: "Cache folder to use (emptied when first+cache runs; default: a temporary folder, removed after).")
     var cacheDir: String?
 
     func run() throws {
@@ -53,7 +53,8 @@ struct BenchLoadCommand: ParsableCommand {
         let temporary = cacheDir == nil
         let cache = cacheDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("emofuse-bench-cache-\(getpid())")
-        try? FileManager.default.removeItem(at: cache)
+        // A cold start for first+cache; without that phase a given --cache-dir is used as it is.
+        if phases.contains("first+cache") || temporary { try? FileManager.default.removeItem(at: cache) }
         defer { if temporary { try? FileManager.default.removeItem(at: cache) } }
 
         let known: [(String, LoadOptions)] = [

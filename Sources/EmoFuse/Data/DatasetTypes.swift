@@ -139,6 +139,16 @@ public struct FeatureSet: Sendable {
         self.missingCells = missing
     }
 
+    /// With the missing-cell count already known (the loader counts while parsing).
+    init(name: String, directory: URL, columnNames: [String], sequences: [String: FeatureSequence], missingCells: Int) {
+        self.name = name
+        self.directory = directory
+        self.columnNames = columnNames
+        self.dim = columnNames.count
+        self.sequences = sequences
+        self.missingCells = missingCells
+    }
+
     /// The file a subject's sequence comes from.
     public func file(for id: String) -> URL { directory.appendingPathComponent(id + ".csv") }
 }

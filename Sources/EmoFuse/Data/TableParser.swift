@@ -22,6 +22,8 @@ struct ParsedTable: Sendable {
     var segmentIDs: [Int64]
     /// `rows × dim` row-major; NaN = missing.
     var values: [Float]
+    /// NaN cells in `values`.
+    var missing: Int
 
     var dim: Int { columnNames.count }
     var rows: Int { timestamps.count }
@@ -50,6 +52,20 @@ func splitHeader(_ bytes: UnsafeRawBufferPointer) -> (cells: [String], bodyStart
     }
     if contentEnd == start { cells = [] }
     return (cells, bodyStart)
+}
+
+/// Asks Linux to back a large buffer with transparent huge pages (fewer page faults when it is first
+/// written; the system's THP mode is usually "madvise"). A no-op elsewhere and for small buffers.
+func adviseHugePages<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+    #if os(Linux)
+    guard let base = buffer.baseAddress else { return }
+    let huge = 2 << 20
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + buffer.count * MemoryLayout<T>.stride) & ~(huge - 1)
+    if end - start >= huge {
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14 /* MADV_HUGEPAGE */)
+    }
+    #endif
 }
 
 /// A short, printable rendering of a cell for error messages.
@@ -86,9 +102,11 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
     var timestamps = [Int64](repeating: 0, count: maxRows)
     var segments = [Int64](repeating: 0, count: maxRows)
     var rows = 0
+    var missing = 0
     var failure: DatasetError? = nil
     let values = [Float](unsafeUninitializedCapacity: maxRows * dim) { vbuf, initialized in
         initialized = 0
+        adviseHugePages(vbuf)
         timestamps.withUnsafeMutableBufferPointer { tbuf in
             segments.withUnsafeMutableBufferPointer { sbuf in
                 let vp = vbuf.baseAddress!
@@ -139,6 +157,7 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
                             break rowLoop
                         }
                         row[j] = v
+                        missing &+= v != v ? 1 : 0
                     }
                     if p < end && p.pointee == 44 {
                         var extra = dim + 2
@@ -171,7 +190,7 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
     if rows == 0 { throw DatasetError(file: file, line: 2, message: "no data rows after the header") }
     timestamps.removeLast(maxRows - rows)
     segments.removeLast(maxRows - rows)
-    return ParsedTable(columnNames: names, timestamps: timestamps, segmentIDs: segments, values: values)
+    return ParsedTable(columnNames: names, timestamps: timestamps, segmentIDs: segments, values: values, missing: missing)
 }
 
 private func checkHeader(_ header: [String], file: String, kind: TableKind, bytes: UnsafeRawBufferPointer) throws(DatasetError) {
