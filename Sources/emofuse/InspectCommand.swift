@@ -30,7 +30,7 @@ struct InspectCommand: ParsableCommand {
                                          overlays: overlay.map { URL(fileURLWithPath: $0) }, options: options)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let text = String(decoding: try encoder.encode(JSONReport(report)), as: UTF8.self)
             print(text)
         } else {

@@ -175,3 +175,19 @@ import Testing
     let trainArousal = try #require(report.labels.first { $0.emotion == "arousal" && $0.partition == .train })
     #expect(trainArousal.fraction == 1)
 }
+
+@Test func missingRootAndColumnNameWarnings() throws {
+    let missing = FileManager.default.temporaryDirectory.appendingPathComponent("emofuse-no-such-\(UUID().uuidString)")
+    let report = MuseDataset.inspect(root: missing)
+    #expect(report.problems.count == 1 && report.problems[0].message == "dataset folder not found")
+    #expect(datasetError { _ = try MuseDataset(root: missing) }?.file == missing.path)
+
+    let t = TempDataset()
+    t.makeValid(dims: ["egemaps": 2])
+    t.write("feature_segments/egemaps/3.csv", "timestamp,segment_id,egemaps_f0,other\n" + (0..<12).map { "\($0 * 500),1,1,2\n" }.joined())
+    let ds = try t.open()
+    #expect(try ds.featureSet("egemaps").columnNames == ["egemaps_f0", "egemaps_f1"])
+    #expect(ds.warnings.count == 1)
+    #expect(ds.warnings.first?.file == t.path("feature_segments/egemaps/3.csv"))
+    #expect(ds.warnings.first?.line == 1 && ds.warnings.first?.column == 4)
+}

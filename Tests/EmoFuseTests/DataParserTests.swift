@@ -174,6 +174,7 @@ private func parseError(_ text: String, kind: TableKind = .feature) -> DatasetEr
     check("timestamp,segment_id,a\n0.5,1,2\n", line: 2, column: 1, contains: "not an integer")
     check("timestamp,segment_id,a\n0,one,2\n", line: 2, column: 2, contains: "segment_id \"one\"")
     check("timestamp,segment_id,a\n0,1,1e39\n", line: 2, column: 3, contains: "out of the 32-bit float range")
+    check("timestamp,segment_id,a\n0,1,1\r500,1,2\r1000,1,3\n", line: 2, column: 3, contains: "lone carriage return")
     check("timestamp,segment_id,label\n0,1,2\n", kind: .label, line: 1, column: 3, contains: "expected 'value'")
     check("timestamp,segment_id,value,extra\n0,1,2,3\n", kind: .label, line: 1, column: 4, contains: "label file header has 4 cells")
 }

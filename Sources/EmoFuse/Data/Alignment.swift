@@ -89,7 +89,7 @@ extension MuseDataset {
         if normalizer == nil { needed.insert(.train) }
         let chosen = subjects.filter { needed.contains($0.partition) }
 
-        var built: [AlignedSubject] = []
+        var built: [RawRows] = []
         built.reserveCapacity(chosen.count)
         for s in chosen {
             built.append(try alignSubject(s, sets: sets, offsets: offsets, featureDim: featureDim,
@@ -108,8 +108,10 @@ extension MuseDataset {
         var filled: [String: Int] = [:]
         for name in featureSets { filled[name] = 0 }
         var result: [AlignedSubject] = []
-        for a in built where partitions.contains(a.partition) {
-            var features = a.features
+        for i in built.indices where partitions.contains(built[i].partition) {
+            var features = built[i].features
+            built[i].features = []          // `features` is now the only reference: z-scored in place
+            let a = built[i]
             for (k, name) in featureSets.enumerated() {
                 filled[name, default: 0] += countNaNColumns(features, rowWidth: featureDim, offset: offsets[k], width: dims[k])
             }
@@ -124,7 +126,7 @@ extension MuseDataset {
 
     /// One subject's raw (not normalised) aligned rows.
     private func alignSubject(_ s: Subject, sets: [FeatureSet], offsets: [Int], featureDim: Int,
-                              labelSets: [LabelSet], reference: LabelSet?) throws -> AlignedSubject {
+                              labelSets: [LabelSet], reference: LabelSet?) throws -> RawRows {
         let tolerance = options.rowTolerance
         let featureSeqs = sets.map { $0.sequences[s.id]! }
         let labelSeqs = labelSets.map { $0.sequences[s.id]! }
@@ -202,9 +204,20 @@ extension MuseDataset {
             timestamps.removeLast(rows - kept)
             segmentIDs.removeLast(rows - kept)
         }
-        return AlignedSubject(id: s.id, partition: s.partition, timestamps: timestamps, segmentIDs: segmentIDs,
-                              features: features, targets: targets)
+        return RawRows(id: s.id, partition: s.partition, timestamps: timestamps, segmentIDs: segmentIDs,
+                       features: features, targets: targets)
     }
+}
+
+/// A subject's aligned rows before z-scoring.
+private struct RawRows {
+    let id: String
+    let partition: Partition
+    let timestamps: [Int64]
+    let segmentIDs: [Int64]
+    var features: [Float]
+    let targets: [Float]
+    var rows: Int { timestamps.count }
 }
 
 private func firstDuplicate(_ names: [String]) -> String? {

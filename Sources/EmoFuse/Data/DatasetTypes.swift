@@ -139,6 +139,16 @@ public struct FeatureSet: Sendable {
         self.missingCells = missing
     }
 
+    /// With the missing-cell count already known (the loader counts while parsing).
+    init(name: String, directory: URL, columnNames: [String], sequences: [String: FeatureSequence], missingCells: Int) {
+        self.name = name
+        self.directory = directory
+        self.columnNames = columnNames
+        self.dim = columnNames.count
+        self.sequences = sequences
+        self.missingCells = missingCells
+    }
+
     /// The file a subject's sequence comes from.
     public func file(for id: String) -> URL { directory.appendingPathComponent(id + ".csv") }
 }
@@ -186,6 +196,6 @@ func countNaN(_ values: [Float]) -> Int {
 func countNaN(_ p: UnsafePointer<Float>?, _ n: Int) -> Int {
     guard let p, n > 0 else { return 0 }
     var c = 0
-    for i in 0..<n where p[i].isNaN { c &+= 1 }
+    for i in 0..<n { c &+= p[i] != p[i] ? 1 : 0 }   // branch-free so that it vectorises
     return c
 }

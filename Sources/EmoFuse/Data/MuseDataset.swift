@@ -161,11 +161,14 @@ public final class MuseDataset: @unchecked Sendable {
         addWarnings(warnings)
         if !problems.isEmpty { return (nil, sortedByPartitionOrder(problems, dir: dir)) }
         var sequences: [String: FeatureSequence] = [:]
+        var missingCells = 0
         for t in tables {
+            missingCells += t.table.missing
             sequences[t.id] = FeatureSequence(id: t.id, timestamps: t.table.timestamps, segmentIDs: t.table.segmentIDs,
                                               dim: dim, values: t.table.values)
         }
-        return (FeatureSet(name: name, directory: dir, columnNames: reference.table.columnNames, sequences: sequences), [])
+        return (FeatureSet(name: name, directory: dir, columnNames: reference.table.columnNames, sequences: sequences,
+                           missingCells: missingCells), [])
     }
 
     /// Parses every subject's label file of an emotion; returns the set, or nil and every problem found.

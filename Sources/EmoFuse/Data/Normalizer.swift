@@ -34,9 +34,11 @@ public struct Normalizer: Codable, Sendable, Equatable {
                         guard let x = mp.baseAddress, let s = sp.baseAddress, let c = cp.baseAddress else { return }
                         for r in 0..<(mp.count / dim) {
                             let row = x + r * dim
-                            for j in 0..<dim where !row[j].isNaN {
-                                s[j] += Double(row[j])
-                                c[j] &+= 1
+                            for j in 0..<dim {     // branch-free so that it vectorises
+                                let v = row[j]
+                                let present = v == v
+                                s[j] += present ? Double(v) : 0
+                                c[j] &+= present ? 1 : 0
                             }
                         }
                     }
@@ -52,8 +54,9 @@ public struct Normalizer: Codable, Sendable, Equatable {
                         guard let x = mp.baseAddress, let q = qp.baseAddress, let mu = up.baseAddress else { return }
                         for r in 0..<(mp.count / dim) {
                             let row = x + r * dim
-                            for j in 0..<dim where !row[j].isNaN {
-                                let d = Double(row[j]) - mu[j]
+                            for j in 0..<dim {
+                                let v = row[j]
+                                let d = v == v ? Double(v) - mu[j] : 0
                                 q[j] += d * d
                             }
                         }
@@ -89,14 +92,11 @@ public struct Normalizer: Codable, Sendable, Equatable {
                 guard let m = mb.baseAddress, let s = sb.baseAddress else { return }
                 for r in 0..<rows {
                     let row = p + r * d
-                    for j in 0..<d {
+                    for j in 0..<d {     // branch-free so that it vectorises
                         let x = row[j]
-                        if x.isNaN {
-                            row[j] = 0
-                            filled &+= 1
-                        } else {
-                            row[j] = (x - m[j]) / s[j]
-                        }
+                        let present = x == x
+                        row[j] = present ? (x - m[j]) / s[j] : 0
+                        filled &+= present ? 0 : 1
                     }
                 }
             }

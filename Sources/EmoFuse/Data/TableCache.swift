@@ -13,7 +13,7 @@ import Foundation
 /// 0   magic "EFTABLE\0"        8   version u32, kind u32
 /// 16  source size u64          24  mtime s i64     32  mtime ns i64     40  inode u64
 /// 48  rows u64                 56  dim u64         64  path bytes u64   72  names bytes u64
-/// 80  path (UTF-8), column names joined by "\n", zero padding to a multiple of 8
+/// 80  missing cells u64        88  path (UTF-8), column names joined by "\n", zero padding to 8
 ///     timestamps rows × i64, segment ids rows × i64, values rows × dim × f32, zero padding to 8
 ///     checksum u64 over everything before it
 /// ```
@@ -22,8 +22,8 @@ import Foundation
 /// Writes go to a temporary file in the cache folder, renamed into place.
 struct TableCache: Sendable {
     static let magic: UInt64 = 0x00_454C_4241_5446_45 // "EFTABLE\0" little-endian
-    static let version: UInt32 = 1
-    static let fixedHeader = 80
+    static let version: UInt32 = 2
+    static let fixedHeader = 88
 
     let directory: URL
 
@@ -57,7 +57,9 @@ struct TableCache: Sendable {
               Int64(bitPattern: fixed[4]) == stamp.mtimeNanoseconds, fixed[5] == stamp.inode
         else { return nil }
         let rows64 = fixed[6], dim64 = fixed[7], pathBytes64 = fixed[8], namesBytes64 = fixed[9]
-        guard rows64 >= 1, dim64 >= 1, rows64 < 1 << 40, dim64 < 1 << 24, pathBytes64 < 1 << 16, namesBytes64 < 1 << 30 else { return nil }
+        let missing64 = fixed[10]
+        guard rows64 >= 1, dim64 >= 1, rows64 < 1 << 40, dim64 < 1 << 24, pathBytes64 < 1 << 16, namesBytes64 < 1 << 30,
+              missing64 <= rows64 * dim64 else { return nil }
         let rows = Int(rows64), dim = Int(dim64), pathBytes = Int(pathBytes64), namesBytes = Int(namesBytes64)
         let layout = Layout(rows: rows, dim: dim, pathBytes: pathBytes, namesBytes: namesBytes)
         guard let total = layout.total, total == fileSize else { return nil }
@@ -65,8 +67,7 @@ struct TableCache: Sendable {
         var headerBytes = [UInt8](repeating: 0, count: layout.headerEnd)
         guard headerBytes.withUnsafeMutableBytes({ readFully(fd, $0.baseAddress!, layout.headerEnd, at: 0) }) else { return nil }
         guard String(decoding: headerBytes[Self.fixedHeader..<(Self.fixedHeader + pathBytes)], as: UTF8.self) == path else { return nil }
-        let namesText = String(decoding: headerBytes[(Self.fixedHeader + pathBytes)..<(Self.fixedHeader + pathBytes + namesBytes)], as: UTF8.self)
-        let names = namesText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let names = splitLines(headerBytes, from: Self.fixedHeader + pathBytes, count: namesBytes)
         guard names.count == dim else { return nil }
 
         var failed = false
@@ -81,7 +82,8 @@ struct TableCache: Sendable {
         }
         if failed { return nil }
         let values = [Float](unsafeUninitializedCapacity: rows * dim) { b, n in
-            failed = rows * dim > 0 && !readFully(fd, UnsafeMutableRawPointer(b.baseAddress!), rows * dim * 4, at: layout.valuesStart)
+            adviseHugePages(b)
+            failed = !readFully(fd, UnsafeMutableRawPointer(b.baseAddress!), rows * dim * 4, at: layout.valuesStart)
             n = failed ? 0 : rows * dim
         }
         if failed { return nil }
@@ -94,7 +96,8 @@ struct TableCache: Sendable {
         segments.withUnsafeBytes { sum.add($0) }
         values.withUnsafeBytes { sum.add($0) }
         guard sum.value == stored else { return nil }
-        return ParsedTable(columnNames: names, timestamps: timestamps, segmentIDs: segments, values: values)
+        return ParsedTable(columnNames: names, timestamps: timestamps, segmentIDs: segments, values: values,
+                           missing: Int(missing64))
     }
 
     /// Writes the entry (best effort: a cache that cannot be written is simply not used).
@@ -108,6 +111,7 @@ struct TableCache: Sendable {
             Self.magic, UInt64(Self.version) | (UInt64(kind.rawValue) << 32),
             stamp.size, UInt64(bitPattern: stamp.mtimeSeconds), UInt64(bitPattern: stamp.mtimeNanoseconds), stamp.inode,
             UInt64(table.rows), UInt64(table.dim), UInt64(pathUTF8.count), UInt64(namesUTF8.count),
+            UInt64(table.missing),
         ]
         header.withUnsafeMutableBytes { h in
             fixed.withUnsafeBytes { h.copyMemory(from: $0) }
@@ -168,6 +172,20 @@ struct TableCache: Sendable {
             total = (o1 || o2) ? nil : valuesStart + valueBytes + valuesPadding + 8
         }
     }
+}
+
+/// `count` bytes from `offset`, split at "\n" (empty pieces kept).
+private func splitLines(_ bytes: [UInt8], from offset: Int, count: Int) -> [String] {
+    var out: [String] = []
+    bytes.withUnsafeBufferPointer { b in
+        var start = offset
+        let end = offset + count
+        for i in offset...end where i == end || b[i] == 10 {
+            out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+            start = i + 1
+        }
+    }
+    return out
 }
 
 private func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {

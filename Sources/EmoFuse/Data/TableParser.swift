@@ -22,6 +22,8 @@ struct ParsedTable: Sendable {
     var segmentIDs: [Int64]
     /// `rows × dim` row-major; NaN = missing.
     var values: [Float]
+    /// NaN cells in `values`.
+    var missing: Int
 
     var dim: Int { columnNames.count }
     var rows: Int { timestamps.count }
@@ -50,6 +52,20 @@ func splitHeader(_ bytes: UnsafeRawBufferPointer) -> (cells: [String], bodyStart
     }
     if contentEnd == start { cells = [] }
     return (cells, bodyStart)
+}
+
+/// Asks Linux to back a large buffer with transparent huge pages (fewer page faults when it is first
+/// written; the system's THP mode is usually "madvise"). A no-op elsewhere and for small buffers.
+func adviseHugePages<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+    #if os(Linux)
+    guard let base = buffer.baseAddress else { return }
+    let huge = 2 << 20
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + buffer.count * MemoryLayout<T>.stride) & ~(huge - 1)
+    if end - start >= huge {
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14 /* MADV_HUGEPAGE */)
+    }
+    #endif
 }
 
 /// A short, printable rendering of a cell for error messages.
@@ -86,9 +102,11 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
     var timestamps = [Int64](repeating: 0, count: maxRows)
     var segments = [Int64](repeating: 0, count: maxRows)
     var rows = 0
+    var missing = 0
     var failure: DatasetError? = nil
     let values = [Float](unsafeUninitializedCapacity: maxRows * dim) { vbuf, initialized in
         initialized = 0
+        adviseHugePages(vbuf)
         timestamps.withUnsafeMutableBufferPointer { tbuf in
             segments.withUnsafeMutableBufferPointer { sbuf in
                 let vp = vbuf.baseAddress!
@@ -105,7 +123,8 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
                 rowLoop: while p < end {
                     let c0 = p.pointee
                     if c0 == 10 { p += 1; line &+= 1; continue }
-                    if c0 == 13 && (p + 1 == end || (p + 1).pointee == 10) { p += 2; line &+= 1; continue }
+                    if c0 == 13 && (p + 1 == end || (p + 1).pointee == 10) { p += p + 1 == end ? 1 : 2; line &+= 1; continue }
+                    if rows == maxRows { fail(nil, "more rows than line breaks (internal error)"); break rowLoop }
                     // timestamp, segment_id
                     let tsStart = p
                     guard let ts = parseIntegerCell(&p, end) else {
@@ -138,6 +157,7 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
                             break rowLoop
                         }
                         row[j] = v
+                        missing &+= v != v ? 1 : 0
                     }
                     if p < end && p.pointee == 44 {
                         var extra = dim + 2
@@ -149,7 +169,13 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
                         fail(dim + 3, "row has \(extra) cells, the header has \(dim + 2)")
                         break rowLoop
                     }
-                    if p < end && p.pointee == 13 { p += 1 }
+                    if p < end && p.pointee == 13 {
+                        p += 1
+                        if p < end && p.pointee != 10 {
+                            fail(dim + 2, "line ends with a lone carriage return (CR); expected LF or CRLF line breaks")
+                            break rowLoop
+                        }
+                    }
                     if p < end && p.pointee == 10 { p += 1 }
                     tp[rows] = ts
                     sp[rows] = seg
@@ -164,7 +190,7 @@ func parseTable(_ bytes: UnsafeRawBufferPointer, file: String, kind: TableKind) 
     if rows == 0 { throw DatasetError(file: file, line: 2, message: "no data rows after the header") }
     timestamps.removeLast(maxRows - rows)
     segments.removeLast(maxRows - rows)
-    return ParsedTable(columnNames: names, timestamps: timestamps, segmentIDs: segments, values: values)
+    return ParsedTable(columnNames: names, timestamps: timestamps, segmentIDs: segments, values: values, missing: missing)
 }
 
 private func checkHeader(_ header: [String], file: String, kind: TableKind, bytes: UnsafeRawBufferPointer) throws(DatasetError) {
