@@ -19,8 +19,11 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run folder.") var runFolder: String = "runs/demo"
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
     @Option(help: "Threads (results are reproducible for a given thread count).") var threads: Int = 2
-    @Option(help: "Maximum epochs per model.") var epochs: Int = 40
-    @Option(help: "Early stopping patience.") var patience: Int = 8
+    @Option(help: "Maximum epochs per model.") var epochs: Int = 60
+    @Option(help: "Early stopping patience.") var patience: Int = 10
+    @Option(help: "Training window length (the demo's sequences are ~300 steps, half the real ones).") var window: Int = 100
+    @Option(help: "Training window hop.") var hop: Int = 25
+    @Option(help: "Windows per batch.") var batchSize: Int = 32
     @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
@@ -34,6 +37,9 @@ struct DemoCommand: ParsableCommand {
         var config = RunConfiguration()
         config.training.maxEpochs = epochs
         config.training.patience = patience
+        config.training.windowLength = window
+        config.training.windowHop = hop
+        config.training.batchSize = batchSize
         config.training.threads = max(1, threads)
         let key = root.appendingPathComponent("test_key")
         if FileManager.default.fileExists(atPath: key.path) { config.testKey = key.path }
