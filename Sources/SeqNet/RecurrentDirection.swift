@@ -127,7 +127,9 @@ final class RecurrentDirection: @unchecked Sendable {
     /// - `gradGates`: `[T·B, G·H]` out, `∂L/∂(W_ih x + b_ih)` per step (zero at padded rows): the
     ///   caller forms `∂L/∂X = gradGates · W_ih` from it.
     /// - `gradHidden`: `[T·B, G·H]` scratch for the GRU's hidden-side gradient (unused by LSTM).
-    /// - `hCarry`, `cCarry`: `[B, H]` scratch; `sums`: `2·G·H` scratch.
+    /// - `hCarry`, `cCarry`: `[B, H]` scratch; `sums`: `4·G·H` scratch.
+    ///
+    /// The bias gradients are summed step by step while each step's rows are still in cache.
     func backward(steps: Int, batch: Int, lengths: UnsafePointer<Int>?,
                   input: UnsafePointer<Float>, inputStride: Int,
                   output: UnsafePointer<Float>, outputStride: Int,
@@ -142,6 +144,11 @@ final class RecurrentDirection: @unchecked Sendable {
         cCarry.update(repeating: 0, count: B * H)
         let whh = UnsafePointer(weightHH.value.pointer)
         let hiddenSide = cell == .gru ? gradHidden : gradGates
+        // Running column sums: of the input-side gradient (all gates), of the GRU's hidden-side
+        // n part (its r, z parts equal the input side's), and a per-step block.
+        let sumIH = sums, sumHN = sums + gh, blockScratch = sums + 2 * gh
+        sumIH.update(repeating: 0, count: gh)
+        sumHN.update(repeating: 0, count: H)
         for s in 0..<T {
             let t = reverse ? s : T - 1 - s
             let prevT = reverse ? t + 1 : t - 1
@@ -156,6 +163,8 @@ final class RecurrentDirection: @unchecked Sendable {
                                     hPrev: hPrev, hStride: outputStride,
                                     gradInputGates: gradGates + t * B * gh,
                                     gradHidden: gradHidden + t * B * gh)
+                addColumnSums(rows: B, cols: H, src: gradHidden + t * B * gh + 2 * H, ld: gh,
+                              into: sumHN, scratch: blockScratch)
                 if !isFirst {
                     gemm(.none, .none, m: B, n: H, k: gh, a: gradHidden + t * B * gh, lda: gh,
                          b: whh, ldb: H, beta: 1, c: hCarry, ldc: H)
@@ -173,6 +182,16 @@ final class RecurrentDirection: @unchecked Sendable {
                          b: whh, ldb: H, beta: 0, c: hCarry, ldc: H)
                 }
             }
+            addColumnSums(rows: B, cols: gh, src: gradGates + t * B * gh, ld: gh,
+                          into: sumIH, scratch: blockScratch)
+        }
+        addRow(sumIH, into: biasIH.grad.pointer, count: gh)
+        switch cell {
+        case .gru:
+            addRow(sumIH, into: biasHH.grad.pointer, count: 2 * H)
+            addRow(sumHN, into: biasHH.grad.pointer + 2 * H, count: H)
+        case .lstm:
+            addRow(sumIH, into: biasHH.grad.pointer, count: gh)
         }
         // dW_ih += dGᵀ · X over all steps at once.
         gemm(.transposed, .none, m: gh, n: inputSize, k: T * B, a: gradGates, lda: gh,
@@ -186,10 +205,6 @@ final class RecurrentDirection: @unchecked Sendable {
                  b: h, ldb: outputStride, beta: 1, c: weightHH.grad.pointer, ldc: H,
                  threads: threads)
         }
-        addColumnSums(rows: T * B, cols: gh, src: gradGates, ld: gh,
-                      into: biasIH.grad.pointer, scratch: sums)
-        addColumnSums(rows: T * B, cols: gh, src: hiddenSide, ld: gh,
-                      into: biasHH.grad.pointer, scratch: sums)
     }
 
     /// `gradInput[T·B, I] (=|+=) gradGates · W_ih` (`accumulate` picks `+=`).

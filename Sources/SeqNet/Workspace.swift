@@ -19,7 +19,7 @@ final class DirectionScratch {
     /// `[B, H]` (backward): gradients carried to the previous step.
     var hCarry: FloatBuffer?
     var cCarry: FloatBuffer?
-    /// `[2·G·H]` (backward): column-sum scratch.
+    /// `[4·G·H]` (backward): running bias sums and their per-step block.
     var sums: FloatBuffer?
 
     func reserveForward(batch: Int, gateWidth: Int) {
@@ -31,7 +31,7 @@ final class DirectionScratch {
         gradHidden = ensureCapacity(gradHidden, gru ? rows * gateWidth : 1)
         hCarry = ensureCapacity(hCarry, batch * hiddenSize)
         cCarry = ensureCapacity(cCarry, batch * hiddenSize)
-        sums = ensureCapacity(sums, 2 * gateWidth)
+        sums = ensureCapacity(sums, 4 * gateWidth)
     }
 }
 
