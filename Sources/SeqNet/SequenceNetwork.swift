@@ -25,7 +25,8 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
 }
 
 /// A padded batch of sequences, time-major: element `(t, b, f)` is at `values[(t * batchSize + b) * features + f]`.
-/// Steps `t >= lengths[b]` are padding: they are never read by the network and their outputs are zero.
+/// Steps `t >= lengths[b]` are padding: their content (NaN included) never influences any output or
+/// gradient, their outputs are zero and their input gradient is zero.
 public struct SequenceBatch: @unchecked Sendable {
     public var steps: Int
     public var batchSize: Int
