@@ -245,7 +245,8 @@ public final class SequenceNetwork: @unchecked Sendable {
                                           aux2: cache.aux2!.pointer,
                                           gradGates: s.gradGates!.pointer, gradHidden: s.gradHidden!.pointer,
                                           hCarry: s.hCarry!.pointer, cCarry: s.cCarry!.pointer,
-                                          sums: s.sums!.pointer, zeros: ws.zeros!.pointer,
+                                          sums: s.sums!.pointer, weightGradT: s.weightGradT!.pointer,
+                                          zeros: ws.zeros!.pointer,
                                           threads: gemmThreads)
                 }
                 let dX: UnsafeMutablePointer<Float>

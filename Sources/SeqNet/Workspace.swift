@@ -21,12 +21,16 @@ final class DirectionScratch {
     var cCarry: FloatBuffer?
     /// `[4·G·H]` (backward): running bias sums and their per-step block.
     var sums: FloatBuffer?
+    /// `[I, G·H]` (backward, layer-0 input of at least `RecurrentDirection.wideInput`): `dW_ihᵀ`.
+    var weightGradT: FloatBuffer?
 
     func reserveForward(batch: Int, gateWidth: Int) {
         hidden = ensureCapacity(hidden, batch * gateWidth)
     }
 
-    func reserveBackward(rows: Int, batch: Int, gateWidth: Int, hiddenSize: Int, gru: Bool) {
+    func reserveBackward(rows: Int, batch: Int, gateWidth: Int, hiddenSize: Int, gru: Bool,
+                         wideInputSize: Int) {
+        weightGradT = ensureCapacity(weightGradT, wideInputSize * gateWidth)
         gradGates = ensureCapacity(gradGates, rows * gateWidth)
         gradHidden = ensureCapacity(gradHidden, gru ? rows * gateWidth : 1)
         hCarry = ensureCapacity(hCarry, batch * hiddenSize)
@@ -107,8 +111,9 @@ final class Workspace {
         let rows = steps * batch, H = config.hiddenSize
         let width = directions * H
         for s in scratch {
+            let wide = config.inputSize >= RecurrentDirection.wideInput ? config.inputSize : 1
             s.reserveBackward(rows: rows, batch: batch, gateWidth: gateWidth, hiddenSize: H,
-                              gru: config.cell == .gru)
+                              gru: config.cell == .gru, wideInputSize: wide)
         }
         gradOutput = ensureCapacity(gradOutput, rows * config.outputSize)
         for k in 0..<2 { gradLayers[k] = ensureCapacity(gradLayers[k], rows * width) }

@@ -111,6 +111,26 @@ func transpose(rows: Int, cols: Int, src: UnsafePointer<Float>, dst: UnsafeMutab
     }
 }
 
+/// `dst[c, r] += src[r, c]` for `src` `rows × cols` and `dst` `cols × rows`, both row-major, in
+/// 16×16 tiles.
+func addTransposed(rows: Int, cols: Int, src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+    let tile = 16
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(rows, r0 + tile)
+        var c0 = 0
+        while c0 < cols {
+            let c1 = min(cols, c0 + tile)
+            for r in r0..<r1 {
+                let s = src + r * cols
+                for c in c0..<c1 { dst[c * rows + r] += s[c] }
+            }
+            c0 = c1
+        }
+        r0 = r1
+    }
+}
+
 /// `Σ_j a[j]·b[j]` for `j < count`, in a fixed order (8 lanes, then the lanes, then the tail).
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
