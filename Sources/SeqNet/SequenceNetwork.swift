@@ -72,7 +72,8 @@ public final class SequenceNetwork: @unchecked Sendable {
         let lengths: [Int]
         let masked: Bool
         let dropout: Bool
-        /// The layer-0 input the forward read (the caller's buffer, or a copy with zeroed padding).
+        /// The layer-0 input the forward read (the caller's buffer, or a copy with zeroed padding
+        /// when the padding holds non-finite values).
         let input: FloatBuffer
     }
 
@@ -111,7 +112,10 @@ public final class SequenceNetwork: @unchecked Sendable {
     private var directionThreads: Int { parallelDirections ? max(1, threads / 2) : max(1, threads) }
 
     /// Runs the network. Returns `[steps × batchSize × outputSize]` time-major, zero at padded steps.
-    /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`.
+    /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`;
+    /// `batch.values` is then retained and read again by `backward`, so it must not change in between.
+    /// An inference forward (`training` false) uses separate, smaller buffers and leaves the last
+    /// training forward's state intact.
     public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RandomSource) -> FloatBuffer {
         precondition(batch.features == config.inputSize,
                      "SequenceNetwork.forward: batch has \(batch.features) features, network expects \(config.inputSize)")
@@ -132,10 +136,10 @@ public final class SequenceNetwork: @unchecked Sendable {
         ws.reserveForward(steps: T, batch: B, dropout: useDropout)
         for layer in layers { for dir in layer { dir.refresh() } }
 
-        // Backward multiplies the layer-0 input by zero gradients at padded rows; zero the padding
-        // so non-finite garbage there cannot reach dW_ih.
+        // Backward multiplies the layer-0 input by zero gradients at padded rows, which adds
+        // exactly nothing for finite values; only non-finite padding needs a zeroed copy.
         var input = batch.values
-        if training && masked {
+        if training && masked && !paddingIsFinite(batch) {
             let clean = ensureCapacity(ws.cleanInput, batch.values.count)
             ws.cleanInput = clean
             clean.pointer.update(from: batch.values.pointer, count: batch.values.count)
@@ -275,6 +279,18 @@ public final class SequenceNetwork: @unchecked Sendable {
         inferenceWorkspace = nil
         pending = nil
     }
+}
+
+/// Whether every value at the padded steps of `batch` is finite (reads only the padding).
+func paddingIsFinite(_ batch: SequenceBatch) -> Bool {
+    let p = batch.values.pointer, B = batch.batchSize, width = batch.features
+    for b in 0..<B where batch.lengths[b] < batch.steps {
+        for t in batch.lengths[b]..<batch.steps {
+            let row = p + (t * B + b) * width
+            for f in 0..<width where !row[f].isFinite { return false }
+        }
+    }
+    return true
 }
 
 /// Zeroes row `t·batch + b` (`width` floats) of `matrix` for every padded step `t >= lengths[b]`.

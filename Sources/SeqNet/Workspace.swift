@@ -60,7 +60,7 @@ final class Workspace {
     var scratch: [DirectionScratch]
     /// At least `B · dirs · H` zeros (the initial states); never written.
     var zeros: FloatBuffer?
-    /// Training with padding: layer-0 input with padded rows set to zero.
+    /// Training with non-finite padding: layer-0 input with padded rows set to zero.
     var cleanInput: FloatBuffer?
     /// Backward: masked copy of the output gradient `[T·B, out]` and two `[T·B, dirs·H]`
     /// layer-output gradient buffers used alternately (layer 0's input gradient goes to the caller).
