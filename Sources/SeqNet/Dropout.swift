@@ -11,20 +11,23 @@ enum Dropout {
                       rng: inout RandomSource) {
         precondition(p > 0 && p < 1, "Dropout: p must be in (0, 1), got \(p)")
         let scale = 1 / (1 - p)
-        // u = bits·2⁻²⁴ with 24-bit `bits`, so u >= p  ⇔  bits >= ceil(p·2²⁴).
-        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
+        // u = bits·2⁻²⁴ with 24-bit `bits`, so u >= p  ⇔  bits >= ceil(p·2²⁴)  ⇔  bit 24 of
+        // bits + (2²⁴ − ceil(p·2²⁴)) is set: a branch-free keep flag (random branches mispredict).
+        let offset = (UInt64(1) << 24) - UInt64((Double(p) * 16_777_216).rounded(.up))
+        @inline(__always) func keep(_ bits24: UInt64) -> Float { Float((bits24 &+ offset) >> 24) * scale }
         var i = 0
+        var generator = rng   // a local copy stays in registers in the loop
+        defer { rng = generator }
         // Two 24-bit draws from each 64-bit output (bits 40..63 and 16..39).
         while i + 2 <= count {
-            let bits = rng.next()
-            let m0: Float = (bits >> 40) >= threshold ? scale : 0
-            let m1: Float = ((bits >> 16) & 0xFF_FFFF) >= threshold ? scale : 0
+            let bits = generator.next()
+            let m0 = keep(bits >> 40), m1 = keep((bits >> 16) & 0xFF_FFFF)
             mask[i] = m0; output[i] = input[i] * m0
             mask[i + 1] = m1; output[i + 1] = input[i + 1] * m1
             i += 2
         }
         if i < count {
-            let m: Float = (rng.next() >> 40) >= threshold ? scale : 0
+            let m = keep(generator.next() >> 40)
             mask[i] = m; output[i] = input[i] * m
         }
     }

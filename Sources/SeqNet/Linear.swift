@@ -5,7 +5,8 @@
 /// - Inputs and outputs are row-major matrices, one row per (step, sequence) pair.
 ///
 /// A transposed copy `Wᵀ [inputSize, outputSize]` is refreshed at every ``forward`` so the forward
-/// product is a plain (non-transposed) GEMM.
+/// product is a plain (non-transposed) GEMM; with fewer than 4 outputs (a regressor's head) each
+/// output is a dot product instead.
 public final class Linear: @unchecked Sendable {
     public let inputSize: Int
     public let outputSize: Int
@@ -37,13 +38,24 @@ public final class Linear: @unchecked Sendable {
 
     /// `output[rows × outputSize] = input[rows × inputSize] · Wᵀ + b`.
     /// - `input` has row stride `inputStride` (≥ `inputSize`); `output` is dense.
+    /// Fewer outputs than this use one dot product per output (a GEMM with a narrow N is slow).
+    static let narrowOutputs = 4
+
     public func forward(rows: Int, input: UnsafePointer<Float>, inputStride: Int,
                         output: UnsafeMutablePointer<Float>, threads: Int = 1) {
+        let b = bias.value.pointer
+        if outputSize < Self.narrowOutputs {
+            let w = UnsafePointer(weight.value.pointer)
+            for r in 0..<rows {
+                let x = input + r * inputStride, y = output + r * outputSize
+                for o in 0..<outputSize { y[o] = dot(x, w + o * inputSize, count: inputSize) + b[o] }
+            }
+            return
+        }
         transpose(rows: outputSize, cols: inputSize, src: weight.value.pointer, dst: weightT.pointer)
         gemm(.none, .none, m: rows, n: outputSize, k: inputSize,
              a: input, lda: inputStride, b: weightT.pointer, ldb: outputSize,
              beta: 0, c: output, ldc: outputSize, threads: threads)
-        let b = bias.value.pointer
         for r in 0..<rows { addRow(b, into: output + r * outputSize, count: outputSize) }
     }
 

@@ -27,6 +27,9 @@ final class RecurrentDirection: @unchecked Sendable {
     /// `b_ih + b_hh` (`[G·H]`; a GRU uses only the r and z parts).
     private let combinedBias: FloatBuffer
 
+    /// From this input size on, `dW_ih` is computed transposed (see `backward`).
+    static let wideInput = 512
+
     /// Number of gates: 3 (GRU) or 4 (LSTM).
     var gateCount: Int { cell == .gru ? 3 : 4 }
     /// `G·H`.
@@ -127,7 +130,10 @@ final class RecurrentDirection: @unchecked Sendable {
     /// - `gradGates`: `[T·B, G·H]` out, `∂L/∂(W_ih x + b_ih)` per step (zero at padded rows): the
     ///   caller forms `∂L/∂X = gradGates · W_ih` from it.
     /// - `gradHidden`: `[T·B, G·H]` scratch for the GRU's hidden-side gradient (unused by LSTM).
-    /// - `hCarry`, `cCarry`: `[B, H]` scratch; `sums`: `2·G·H` scratch.
+    /// - `hCarry`, `cCarry`: `[B, H]` scratch; `sums`: `4·G·H` scratch; `weightGradT`:
+    ///   `[I, G·H]` scratch when `inputSize >= wideInput` (else unused).
+    ///
+    /// The bias gradients are summed step by step while each step's rows are still in cache.
     func backward(steps: Int, batch: Int, lengths: UnsafePointer<Int>?,
                   input: UnsafePointer<Float>, inputStride: Int,
                   output: UnsafePointer<Float>, outputStride: Int,
@@ -135,13 +141,19 @@ final class RecurrentDirection: @unchecked Sendable {
                   gates: UnsafePointer<Float>, aux: UnsafePointer<Float>, aux2: UnsafePointer<Float>,
                   gradGates: UnsafeMutablePointer<Float>, gradHidden: UnsafeMutablePointer<Float>,
                   hCarry: UnsafeMutablePointer<Float>, cCarry: UnsafeMutablePointer<Float>,
-                  sums: UnsafeMutablePointer<Float>, zeros: UnsafePointer<Float>, threads: Int) {
+                  sums: UnsafeMutablePointer<Float>, weightGradT: UnsafeMutablePointer<Float>,
+                  zeros: UnsafePointer<Float>, threads: Int) {
         let H = hiddenSize, gh = gateWidth, B = batch, T = steps
         guard T > 0 && B > 0 else { return }
         hCarry.update(repeating: 0, count: B * H)
         cCarry.update(repeating: 0, count: B * H)
         let whh = UnsafePointer(weightHH.value.pointer)
         let hiddenSide = cell == .gru ? gradHidden : gradGates
+        // Running column sums: of the input-side gradient (all gates), of the GRU's hidden-side
+        // n part (its r, z parts equal the input side's), and a per-step block.
+        let sumIH = sums, sumHN = sums + gh, blockScratch = sums + 2 * gh
+        sumIH.update(repeating: 0, count: gh)
+        sumHN.update(repeating: 0, count: H)
         for s in 0..<T {
             let t = reverse ? s : T - 1 - s
             let prevT = reverse ? t + 1 : t - 1
@@ -156,6 +168,8 @@ final class RecurrentDirection: @unchecked Sendable {
                                     hPrev: hPrev, hStride: outputStride,
                                     gradInputGates: gradGates + t * B * gh,
                                     gradHidden: gradHidden + t * B * gh)
+                addColumnSums(rows: B, cols: H, src: gradHidden + t * B * gh + 2 * H, ld: gh,
+                              into: sumHN, scratch: blockScratch)
                 if !isFirst {
                     gemm(.none, .none, m: B, n: H, k: gh, a: gradHidden + t * B * gh, lda: gh,
                          b: whh, ldb: H, beta: 1, c: hCarry, ldc: H)
@@ -173,11 +187,28 @@ final class RecurrentDirection: @unchecked Sendable {
                          b: whh, ldb: H, beta: 0, c: hCarry, ldc: H)
                 }
             }
+            addColumnSums(rows: B, cols: gh, src: gradGates + t * B * gh, ld: gh,
+                          into: sumIH, scratch: blockScratch)
         }
-        // dW_ih += dGᵀ · X over all steps at once.
-        gemm(.transposed, .none, m: gh, n: inputSize, k: T * B, a: gradGates, lda: gh,
-             b: input, ldb: inputStride, beta: 1, c: weightIH.grad.pointer, ldc: inputSize,
-             threads: threads)
+        addRow(sumIH, into: biasIH.grad.pointer, count: gh)
+        switch cell {
+        case .gru:
+            addRow(sumIH, into: biasHH.grad.pointer, count: 2 * H)
+            addRow(sumHN, into: biasHH.grad.pointer + 2 * H, count: H)
+        case .lstm:
+            addRow(sumIH, into: biasHH.grad.pointer, count: gh)
+        }
+        // dW_ih += dGᵀ · X over all steps at once. For a wide input, as (Xᵀ · dG)ᵀ: with only
+        // G·H rows of output the GEMM would stream the whole of X once per row panel.
+        if inputSize >= Self.wideInput {
+            gemm(.transposed, .none, m: inputSize, n: gh, k: T * B, a: input, lda: inputStride,
+                 b: gradGates, ldb: gh, beta: 0, c: weightGradT, ldc: gh, threads: threads)
+            addTransposed(rows: inputSize, cols: gh, src: weightGradT, into: weightIH.grad.pointer)
+        } else {
+            gemm(.transposed, .none, m: gh, n: inputSize, k: T * B, a: gradGates, lda: gh,
+                 b: input, ldb: inputStride, beta: 1, c: weightIH.grad.pointer, ldc: inputSize,
+                 threads: threads)
+        }
         // dW_hh += dG_hᵀ · H_prev; the first step in forward order has h_prev = 0 and is left out.
         if T > 1 {
             let a = reverse ? UnsafePointer(hiddenSide) : UnsafePointer(hiddenSide + B * gh)
@@ -186,10 +217,6 @@ final class RecurrentDirection: @unchecked Sendable {
                  b: h, ldb: outputStride, beta: 1, c: weightHH.grad.pointer, ldc: H,
                  threads: threads)
         }
-        addColumnSums(rows: T * B, cols: gh, src: gradGates, ld: gh,
-                      into: biasIH.grad.pointer, scratch: sums)
-        addColumnSums(rows: T * B, cols: gh, src: hiddenSide, ld: gh,
-                      into: biasHH.grad.pointer, scratch: sums)
     }
 
     /// `gradInput[T·B, I] (=|+=) gradGates · W_ih` (`accumulate` picks `+=`).

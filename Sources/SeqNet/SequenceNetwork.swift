@@ -25,7 +25,8 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
 }
 
 /// A padded batch of sequences, time-major: element `(t, b, f)` is at `values[(t * batchSize + b) * features + f]`.
-/// Steps `t >= lengths[b]` are padding: they are never read by the network and their outputs are zero.
+/// Steps `t >= lengths[b]` are padding: their content (NaN included) never influences any output or
+/// gradient, their outputs are zero and their input gradient is zero.
 public struct SequenceBatch: @unchecked Sendable {
     public var steps: Int
     public var batchSize: Int
@@ -71,7 +72,8 @@ public final class SequenceNetwork: @unchecked Sendable {
         let lengths: [Int]
         let masked: Bool
         let dropout: Bool
-        /// The layer-0 input the forward read (the caller's buffer, or a copy with zeroed padding).
+        /// The layer-0 input the forward read (the caller's buffer, or a copy with zeroed padding
+        /// when the padding holds non-finite values).
         let input: FloatBuffer
     }
 
@@ -110,7 +112,10 @@ public final class SequenceNetwork: @unchecked Sendable {
     private var directionThreads: Int { parallelDirections ? max(1, threads / 2) : max(1, threads) }
 
     /// Runs the network. Returns `[steps × batchSize × outputSize]` time-major, zero at padded steps.
-    /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`.
+    /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`;
+    /// `batch.values` is then retained and read again by `backward`, so it must not change in between.
+    /// An inference forward (`training` false) uses separate, smaller buffers and leaves the last
+    /// training forward's state intact.
     public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RandomSource) -> FloatBuffer {
         precondition(batch.features == config.inputSize,
                      "SequenceNetwork.forward: batch has \(batch.features) features, network expects \(config.inputSize)")
@@ -131,10 +136,10 @@ public final class SequenceNetwork: @unchecked Sendable {
         ws.reserveForward(steps: T, batch: B, dropout: useDropout)
         for layer in layers { for dir in layer { dir.refresh() } }
 
-        // Backward multiplies the layer-0 input by zero gradients at padded rows; zero the padding
-        // so non-finite garbage there cannot reach dW_ih.
+        // Backward multiplies the layer-0 input by zero gradients at padded rows, which adds
+        // exactly nothing for finite values; only non-finite padding needs a zeroed copy.
         var input = batch.values
-        if training && masked {
+        if training && masked && !paddingIsFinite(batch) {
             let clean = ensureCapacity(ws.cleanInput, batch.values.count)
             ws.cleanInput = clean
             clean.pointer.update(from: batch.values.pointer, count: batch.values.count)
@@ -244,7 +249,8 @@ public final class SequenceNetwork: @unchecked Sendable {
                                           aux2: cache.aux2!.pointer,
                                           gradGates: s.gradGates!.pointer, gradHidden: s.gradHidden!.pointer,
                                           hCarry: s.hCarry!.pointer, cCarry: s.cCarry!.pointer,
-                                          sums: s.sums!.pointer, zeros: ws.zeros!.pointer,
+                                          sums: s.sums!.pointer, weightGradT: s.weightGradT!.pointer,
+                                          zeros: ws.zeros!.pointer,
                                           threads: gemmThreads)
                 }
                 let dX: UnsafeMutablePointer<Float>
@@ -273,6 +279,18 @@ public final class SequenceNetwork: @unchecked Sendable {
         inferenceWorkspace = nil
         pending = nil
     }
+}
+
+/// Whether every value at the padded steps of `batch` is finite (reads only the padding).
+func paddingIsFinite(_ batch: SequenceBatch) -> Bool {
+    let p = batch.values.pointer, B = batch.batchSize, width = batch.features
+    for b in 0..<B where batch.lengths[b] < batch.steps {
+        for t in batch.lengths[b]..<batch.steps {
+            let row = p + (t * B + b) * width
+            for f in 0..<width where !row[f].isFinite { return false }
+        }
+    }
+    return true
 }
 
 /// Zeroes row `t·batch + b` (`width` floats) of `matrix` for every padded step `t >= lengths[b]`.

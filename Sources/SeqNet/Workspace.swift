@@ -19,19 +19,23 @@ final class DirectionScratch {
     /// `[B, H]` (backward): gradients carried to the previous step.
     var hCarry: FloatBuffer?
     var cCarry: FloatBuffer?
-    /// `[2·G·H]` (backward): column-sum scratch.
+    /// `[4·G·H]` (backward): running bias sums and their per-step block.
     var sums: FloatBuffer?
+    /// `[I, G·H]` (backward, layer-0 input of at least `RecurrentDirection.wideInput`): `dW_ihᵀ`.
+    var weightGradT: FloatBuffer?
 
     func reserveForward(batch: Int, gateWidth: Int) {
         hidden = ensureCapacity(hidden, batch * gateWidth)
     }
 
-    func reserveBackward(rows: Int, batch: Int, gateWidth: Int, hiddenSize: Int, gru: Bool) {
+    func reserveBackward(rows: Int, batch: Int, gateWidth: Int, hiddenSize: Int, gru: Bool,
+                         wideInputSize: Int) {
+        weightGradT = ensureCapacity(weightGradT, wideInputSize * gateWidth)
         gradGates = ensureCapacity(gradGates, rows * gateWidth)
         gradHidden = ensureCapacity(gradHidden, gru ? rows * gateWidth : 1)
         hCarry = ensureCapacity(hCarry, batch * hiddenSize)
         cCarry = ensureCapacity(cCarry, batch * hiddenSize)
-        sums = ensureCapacity(sums, 2 * gateWidth)
+        sums = ensureCapacity(sums, 4 * gateWidth)
     }
 }
 
@@ -56,7 +60,7 @@ final class Workspace {
     var scratch: [DirectionScratch]
     /// At least `B · dirs · H` zeros (the initial states); never written.
     var zeros: FloatBuffer?
-    /// Training with padding: layer-0 input with padded rows set to zero.
+    /// Training with non-finite padding: layer-0 input with padded rows set to zero.
     var cleanInput: FloatBuffer?
     /// Backward: masked copy of the output gradient `[T·B, out]` and two `[T·B, dirs·H]`
     /// layer-output gradient buffers used alternately (layer 0's input gradient goes to the caller).
@@ -107,8 +111,9 @@ final class Workspace {
         let rows = steps * batch, H = config.hiddenSize
         let width = directions * H
         for s in scratch {
+            let wide = config.inputSize >= RecurrentDirection.wideInput ? config.inputSize : 1
             s.reserveBackward(rows: rows, batch: batch, gateWidth: gateWidth, hiddenSize: H,
-                              gru: config.cell == .gru)
+                              gru: config.cell == .gru, wideInputSize: wide)
         }
         gradOutput = ensureCapacity(gradOutput, rows * config.outputSize)
         for k in 0..<2 { gradLayers[k] = ensureCapacity(gradLayers[k], rows * width) }

@@ -91,10 +91,61 @@ func copyRows(rows: Int, cols: Int, src: UnsafePointer<Float>, lds: Int,
     for r in 0..<rows { (dst + r * ldd).update(from: src + r * lds, count: cols) }
 }
 
-/// Writes the transpose of `src` (`rows × cols`, row-major) into `dst` (`cols × rows`, row-major).
+/// Writes the transpose of `src` (`rows × cols`, row-major) into `dst` (`cols × rows`, row-major),
+/// in 16×16 tiles so both sides stay in cache.
 func transpose(rows: Int, cols: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
-    for r in 0..<rows {
-        let s = src + r * cols
-        for c in 0..<cols { dst[c * rows + r] = s[c] }
+    let tile = 16
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(rows, r0 + tile)
+        var c0 = 0
+        while c0 < cols {
+            let c1 = min(cols, c0 + tile)
+            for r in r0..<r1 {
+                let s = src + r * cols
+                for c in c0..<c1 { dst[c * rows + r] = s[c] }
+            }
+            c0 = c1
+        }
+        r0 = r1
     }
+}
+
+/// `dst[c, r] += src[r, c]` for `src` `rows × cols` and `dst` `cols × rows`, both row-major, in
+/// 16×16 tiles.
+func addTransposed(rows: Int, cols: Int, src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+    let tile = 16
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(rows, r0 + tile)
+        var c0 = 0
+        while c0 < cols {
+            let c1 = min(cols, c0 + tile)
+            for r in r0..<r1 {
+                let s = src + r * cols
+                for c in c0..<c1 { dst[c * rows + r] += s[c] }
+            }
+            c0 = c1
+        }
+        r0 = r1
+    }
+}
+
+/// `Σ_j a[j]·b[j]` for `j < count`, in a fixed order (8 lanes, then the lanes, then the tail).
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var j = 0
+    while j + 16 <= count {
+        acc0 = acc0.addingProduct(loadVector(a + j), loadVector(b + j))
+        acc1 = acc1.addingProduct(loadVector(a + j + 8), loadVector(b + j + 8))
+        j += 16
+    }
+    if j + 8 <= count {
+        acc0 = acc0.addingProduct(loadVector(a + j), loadVector(b + j))
+        j += 8
+    }
+    var sum = (acc0 + acc1).sum()
+    while j < count { sum += a[j] * b[j]; j += 1 }
+    return sum
 }

@@ -61,6 +61,42 @@ import Testing
         checkGradients(Self.makeNetwork(cell, bidirectional: true, dropout: 0.3), withMasks: true)
     }
 
+    /// An input at least `RecurrentDirection.wideInput` wide takes the transposed `dW_ih` path.
+    @Test(arguments: CellType.allCases)
+    func wideInputGradientsMatchFiniteDifferences(cell: CellType) {
+        let I = RecurrentDirection.wideInput + 9
+        let config = NetworkConfig(cell: cell, inputSize: I, hiddenSize: 8, numLayers: 1,
+                                   bidirectional: true, outputSize: 1)
+        let net = SequenceNetwork(config: config, seed: 8)
+        let lengths = [4, 2]
+        let batch = TestData.batch(steps: 4, lengths: lengths, features: I, seed: 9, padding: .nan)
+        let w = TestData.weights(count: 4 * 2, seed: 10)
+        var rng = RandomSource(seed: 1)
+        net.zeroGradients()
+        _ = net.forward(batch, training: true, rng: &rng)
+        net.backward(w)
+        net.backward(w)   // accumulates: the transposed path must add, not overwrite
+        var ref = ReferenceNetwork(net)
+        let x = batch.values.array.map(Double.init), wd = w.array.map(Double.init)
+        func loss() -> Double {
+            zip(ref.forward(x, steps: 4, batch: 2, lengths: lengths), wd).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        var sampler = RandomSource(seed: 2)
+        for p in net.parameters where p.name.hasPrefix("rnn.weight_ih") {
+            for _ in 0..<12 {
+                let i = sampler.nextInt(below: p.count)
+                let saved = ref.params[p.name]![i]
+                ref.params[p.name]![i] = saved + 1e-6
+                let up = loss()
+                ref.params[p.name]![i] = saved - 1e-6
+                let down = loss()
+                ref.params[p.name]![i] = saved
+                let numeric = 2 * (up - down) / 2e-6
+                #expect(Self.close(p.grad[i], numeric), "\(p.name)[\(i)]: analytic \(p.grad[i]), numeric \(numeric)")
+            }
+        }
+    }
+
     func checkGradients(_ net: SequenceNetwork, withMasks: Bool) {
         let batch = Self.makeBatch()
         let w = TestData.weights(count: batch.steps * batch.batchSize * 2, seed: 77)
