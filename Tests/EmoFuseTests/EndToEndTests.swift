@@ -120,6 +120,30 @@ import Testing
         }
     }
 
+    @Test func outOfFoldPredictionsReplaceOnlyTrainRows() throws {
+        _ = try Self.result.get()
+        let context = Self.context()
+        let o = try Stages.regress(features: ["egemaps", "re-egemaps"], emotion: "arousal", name: "oof-check",
+                                   folds: 3, context: context)
+        #expect(o.scores["train-oof"] != nil)
+        let dataset = try context.dataset()
+        let inSample = try dataset.featureSet("oof-check"), oof = try dataset.featureSet("oof-check-oof")
+        for subject in dataset.subjects {
+            let a = try #require(inSample.sequences[subject.id]?.values), b = try #require(oof.sequences[subject.id]?.values)
+            if subject.partition == .train {
+                #expect(a != b, "train subject \(subject.id) predicted by a model that did not see it")
+            } else {
+                #expect(a == b, "\(subject.partition) subject \(subject.id) keeps the full model's predictions")
+            }
+        }
+        // In-sample train predictions fit the labels better than out-of-fold ones: the reason to cross-fit.
+        #expect(try #require(o.scores["train"]) > (try #require(o.scores["train-oof"])))
+        let fused = try Stages.fuse(predictions: ["oof-check"], emotion: "arousal", outOfFold: true,
+                                    name: "fusion-oof-check", context: context)
+        #expect(fused.inputs == ["oof-check-oof"])
+        #expect(FileManager.default.fileExists(atPath: Self.run.appendingPathComponent("feature_segments/fusion-oof-check").path))
+    }
+
     @Test func resumedRunDoesNotRetrain() throws {
         let first = try Self.result.get()
         let metrics = Self.run.appendingPathComponent("metrics/pred-fusion-arousal.json")
@@ -131,7 +155,10 @@ import Testing
         let after = try FileManager.default.attributesOfItem(atPath: metrics.path)[.modificationDate] as? Date
         #expect(before == after)
         #expect(events.trained == 0, "no model retrained")
-        #expect(events.skipped == first.autoencoders.count + first.regressors.count + first.fusion.count)
+        // Every model is found finished: the stages' own, plus the robustness comparison's lookups
+        // (the system's fusion model again, and its twin without RE) per emotion.
+        #expect(events.skipped == first.autoencoders.count + first.regressors.count + 3 * first.fusion.count)
+        #expect(second.robustness == first.robustness)
         #expect(second.fusion.map(\.scores) == first.fusion.map(\.scores))
     }
 }

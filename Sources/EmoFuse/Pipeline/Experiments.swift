@@ -106,7 +106,7 @@ public enum Experiments {
             let a = try Stages.fuse(predictions: p, emotion: emotion,
                                     name: "exp-fusion-\(config.fusion.sets.joined(separator: "+"))-\(emotion)", context: context)
             let b = try Stages.fuse(predictions: p, with: config.fusion.sets.map { "re-\($0)" }, emotion: emotion,
-                                    name: "exp-fusion-re-\(config.fusion.sets.joined(separator: "+"))-\(emotion)", context: context)
+                                    name: Robustness.fusionWithREName(config, emotion: emotion), context: context)
             plain.append(ccc(a)); withRE.append(ccc(b))
         }
         let paper8 = config.fusion.sets == ["egemaps", "vggface", "fau_intensity"]

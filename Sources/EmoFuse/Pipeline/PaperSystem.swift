@@ -6,6 +6,7 @@ public struct SystemResult: Sendable {
     public var regressors: [ModelOutcome] = []
     public var fusion: [ModelOutcome] = []
     public var experiments: ExperimentResults?
+    public var robustness: [RobustnessRow] = []
 }
 
 /// The paper's whole system from one configuration: auto-encoders → reconstruction errors →
@@ -47,6 +48,9 @@ public enum PaperSystem {
             let extra = config.fusion.withRE ? config.fusion.sets.map { "re-\($0)" } : []
             result.fusion.append(try Stages.fuse(predictions: predictions, with: extra, emotion: emotion,
                                                  outOfFold: config.fusion.outOfFold > 1, context: context))
+        }
+        if config.robustness {
+            result.robustness = try Robustness.analyse(config, context: context)
         }
         if config.experiments {
             result.experiments = try Experiments.run(config, context: context)

@@ -12,6 +12,7 @@ import Foundation
 ///   "network": { "hiddenSize": 64, "layers": 4 },
 ///   "grid": { "cells": ["gru"], "bidirectional": [true], "learningRates": [0.001], "dropouts": [0.2], "seeds": [1] },
 ///   "training": { "maxEpochs": 100, "patience": 15, "batchSize": 64, "windowLength": 300, "windowHop": 50 },
+///   "robustness": true,
 ///   "experiments": false
 /// }
 /// ```
@@ -37,6 +38,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var network = NetworkShape()
     public var grid = HyperparameterGrid()
     public var training = TrainingOptions()
+    /// Train the fusion model without RE too and compare both on corrupted and clean frames
+    /// (the paper's open question; see ``Robustness``).
+    public var robustness: Bool = true
     /// Also run the paper's experiment grid (Tables 1–8) on these data.
     public var experiments: Bool = false
     /// Withheld test labels to score test predictions (e.g. the synthetic generator's key).
@@ -75,11 +79,12 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid) ?? d.grid
         training = try c.decodeIfPresent(TrainingOptions.self, forKey: .training) ?? d.training
         experiments = try c.decodeIfPresent(Bool.self, forKey: .experiments) ?? d.experiments
+        robustness = try c.decodeIfPresent(Bool.self, forKey: .robustness) ?? d.robustness
         testKey = try c.decodeIfPresent(String.self, forKey: .testKey)
     }
 
     static var allowedKeys: [String: Any] { [
-        "featureSets": true, "emotions": true, "withRE": true, "experiments": true, "testKey": true,
+        "featureSets": true, "emotions": true, "withRE": true, "experiments": true, "robustness": true, "testKey": true,
         "network": ["hiddenSize": true, "layers": true] as [String: Any],
         "fusion": ["sets": true, "withRE": true, "outOfFold": true] as [String: Any],
         "grid": ["cells": true, "bidirectional": true, "learningRates": true, "dropouts": true, "seeds": true] as [String: Any],

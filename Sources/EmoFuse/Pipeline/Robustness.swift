@@ -1,0 +1,90 @@
+import Foundation
+
+/// One line of the robustness comparison: fusion with and without reconstruction errors on a
+/// subset of frames.
+public struct RobustnessRow: Codable, Sendable, Equatable {
+    public var emotion: String
+    public var partition: String
+    /// `all`, `corrupted`/`clean` (the synthetic generator's recorded corruption of any fused
+    /// set), or `high RE`/`low RE` (any fused set's RE above its 90th percentile over the partition, or none).
+    public var subset: String
+    public var frames: Int
+    public var withRE: Double
+    public var withoutRE: Double
+}
+
+/// The paper's open question: does feeding reconstruction errors to the fusion model make it more
+/// robust where a modality is corrupted? Compares the system's fusion (predictions + RE) with the
+/// same fusion without RE, on all frames and on corrupted vs clean frames.
+public enum Robustness {
+    public static func analyse(_ config: RunConfiguration, context: RunContext) throws -> [RobustnessRow] {
+        let corruption = CorruptionMap.load(dataRoot: context.data)
+        var rows: [RobustnessRow] = []
+        for emotion in config.emotions {
+            let predictions = config.fusion.sets.map { "pred-\($0)-\(emotion)" }
+            let reSets = config.fusion.sets.map { "re-\($0)" }
+            // With RE: the system's own fusion model when it uses RE (found finished, not retrained).
+            let with = try Stages.fuse(predictions: predictions, with: reSets, emotion: emotion,
+                                       outOfFold: config.fusion.outOfFold > 1,
+                                       name: fusionWithREName(config, emotion: emotion), context: context)
+            let without = try Stages.fuse(predictions: predictions, emotion: emotion,
+                                          outOfFold: config.fusion.outOfFold > 1,
+                                          name: "exp-fusion-\(config.fusion.sets.joined(separator: "+"))-\(emotion)",
+                                          context: context)
+            let dataset = try context.dataset()
+            let a = try dataset.featureSet(with.name), b = try dataset.featureSet(without.name)
+            let gold = try dataset.labels(emotion).sequences
+            let key = try context.testKey.map { try LabelFolder.read(root: $0, emotion: emotion) } ?? [:]
+            let re = try reSets.map { try dataset.featureSet($0) }
+            for partition in [Partition.devel, .test] {
+                // Thresholds from the scored partition itself: REs are unsupervised, and the
+                // auto-encoders fit train better than unseen subjects.
+                let thresholds = re.map { set in
+                    percentile(dataset.subjects(in: partition).flatMap { set.sequences[$0.id]?.values ?? [] }, 0.9)
+                }
+                var subsets: [String: (p: [Float], q: [Float], y: [Float])] = [:]
+                for subject in dataset.subjects(in: partition) {
+                    guard let labels = (partition == .test ? key[subject.id] : nil) ?? gold[subject.id],
+                          let pa = a.sequences[subject.id], let pb = b.sequences[subject.id] else { continue }
+                    for t in 0..<min(labels.values.count, pa.values.count, pb.values.count) where !labels.values[t].isNaN {
+                        var names = ["all"]
+                        if !corruption.isEmpty {
+                            names.append(corruption.isCorrupted(sets: config.fusion.sets, id: subject.id,
+                                                                timestamp: labels.timestamps[t]) ? "corrupted" : "clean")
+                        }
+                        let high = zip(re, thresholds).contains { set, th in
+                            (set.sequences[subject.id]?.values[t]).map { $0 > th } ?? false
+                        }
+                        names.append(high ? "high RE" : "low RE")
+                        for n in names {
+                            subsets[n, default: ([], [], [])].p.append(pa.values[t])
+                            subsets[n]!.q.append(pb.values[t])
+                            subsets[n]!.y.append(labels.values[t])
+                        }
+                    }
+                }
+                for name in ["all", "corrupted", "clean", "high RE", "low RE"] {
+                    guard let s = subsets[name], s.y.count > 1 else { continue }
+                    rows.append(RobustnessRow(emotion: emotion, partition: partition.rawValue, subset: name, frames: s.y.count,
+                                              withRE: concordanceCorrelation(s.p, s.y),
+                                              withoutRE: concordanceCorrelation(s.q, s.y)))
+                }
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(rows)), to: context.run.appendingPathComponent("robustness.json"))
+        return rows
+    }
+
+    /// The fusion model with RE over the configured sets: the system's own when it uses RE.
+    static func fusionWithREName(_ config: RunConfiguration, emotion: String) -> String {
+        config.fusion.withRE ? "pred-fusion-\(emotion)" : "exp-fusion-re-\(config.fusion.sets.joined(separator: "+"))-\(emotion)"
+    }
+
+    static func percentile(_ values: [Float], _ q: Double) -> Float {
+        let sorted = values.filter { !$0.isNaN }.sorted()
+        guard !sorted.isEmpty else { return .infinity }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+    }
+}
