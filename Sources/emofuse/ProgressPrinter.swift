@@ -6,8 +6,6 @@ import Foundation
 final class ProgressPrinter: @unchecked Sendable {
     private let lock = NSLock()
     private var started = Date()
-    private var sinceBest = 0
-    private var best = -Double.infinity
 
     static func make(quiet: Bool) -> (@Sendable (ProgressEvent) -> Void)? {
         guard !quiet, isatty(STDERR_FILENO) != 0 else { return nil }
@@ -22,8 +20,6 @@ final class ProgressPrinter: @unchecked Sendable {
             started = Date()
             write("\(model): training \(candidates) candidate\(candidates == 1 ? "" : "s")\n")
         case .epoch(let model, let candidate, let candidates, let r, let maxEpochs):
-            if r.epoch == 1 { sinceBest = 0; best = -.infinity }
-            sinceBest = r.improved ? 0 : sinceBest + 1
             let elapsed = Date().timeIntervalSince(started)
             let left = Double(maxEpochs - r.epoch) * r.seconds
             write("\r\u{1B}[K\(model) [\(candidate + 1)/\(candidates)] epoch \(r.epoch)/\(maxEpochs)  loss \(String(format: "%.4f", r.trainLoss))  devel \(String(format: "%.4f", r.develMetric))\(r.improved ? "*" : " ")  \(clock(elapsed)) elapsed, ≤\(clock(left)) left")

@@ -6,7 +6,8 @@ import Foundation
 struct AutoencodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoencode",
-        abstract: "Train one auto-encoder per feature set and write its per-step reconstruction error as `re-<set>`.")
+        abstract: "Train one auto-encoder per feature set and write its per-step reconstruction error as `re-<set>`.",
+        discussion: "An auto-encoder trains once, with the first value of each grid option (--cells, --lr, --dropout, --seeds).")
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingFlags
@@ -58,7 +59,8 @@ struct FuseCommand: ParsableCommand {
 
     func run() throws {
         let o = try Stages.fuse(predictions: splitList(inputs), with: splitList(with), emotion: emotion,
-                                outOfFold: folds > 1, name: name, context: try makeContext(data, training))
+                                outOfFold: folds > 1, name: name, submission: true,
+                                context: try makeContext(data, training))
         print("\(o.name): \(o.chosen.label); CCC " + o.scores.keys.sorted().map { "\($0) \(Report.fmt(o.scores[$0]!))" }.joined(separator: ", "))
         print("submission: \(data.run)/submission/label_segments/\(emotion)/")
     }

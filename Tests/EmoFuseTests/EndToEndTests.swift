@@ -101,6 +101,38 @@ import Testing
         }
     }
 
+    @Test func submissionIsTheSystemsFusionModel() throws {
+        let result = try Self.result.get()
+        let dataset = try Self.context().dataset()
+        for fusion in result.fusion {
+            let emotion = try #require(fusion.emotion)
+            #expect(fusion.name == "pred-fusion-\(emotion)")
+            let submitted = try LabelFolder.read(root: Self.run.appendingPathComponent("submission"), emotion: emotion)
+            let predicted = try dataset.featureSet(fusion.name)
+            for subject in dataset.subjects(in: .test) {
+                #expect(submitted[subject.id]?.values == predicted.sequences[subject.id]?.values)
+            }
+        }
+    }
+
+    @Test func bestWeightsAreRestoredAndNormalisationIsTrainOnly() throws {
+        let result = try Self.result.get()
+        for o in result.regressors + result.fusion {
+            // The devel metric of the best epoch is what the restored weights score on devel.
+            #expect(abs(o.develMetric - (o.scores["devel"] ?? .nan)) < 1e-4, "\(o.name)")
+        }
+        let (_, card) = try ModelStore.load(from: Self.run.appendingPathComponent("checkpoints/pred-egemaps-arousal.safetensors"))
+        let dataset = try Self.context().dataset()
+        let aligned = try dataset.aligned(featureSets: ["egemaps", "re-egemaps"], emotions: [])
+        let train = aligned.subjects.filter { $0.partition == .train }
+        let raw = try ["egemaps", "re-egemaps"].map { try dataset.featureSet($0) }
+        // Mean of the first egemaps column over train rows only, from the raw files.
+        var sum = 0.0, n = 0
+        for s in train { for v in raw[0].sequences[s.id]!.values.enumerated() where v.offset % raw[0].dim == 0 && !v.element.isNaN { sum += Double(v.element); n += 1 } }
+        #expect(abs(Double(card.normalizer.mean[0]) - sum / Double(n)) < 1e-4)
+        #expect(card.normalizer.mean.count == raw[0].dim + 1)
+    }
+
     @Test func checkpointReloadReproducesPredictions() throws {
         _ = try Self.result.get()
         var context = Self.context()
@@ -144,6 +176,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: Self.run.appendingPathComponent("feature_segments/fusion-oof-check").path))
     }
 
+    @Test func baselineRowDroppingStillPredictsEveryLabelRow() throws {
+        _ = try Self.result.get()
+        var context = Self.context()
+        context.loadOptions.dropNaNRows = true   // vggface has face-lost (empty) rows
+        _ = try Stages.regress(features: ["vggface"], emotion: "valence", name: "dropnan-check", context: context)
+        let dataset = try Self.context().dataset()
+        let labels = try dataset.labels("valence"), predicted = try dataset.featureSet("dropnan-check")
+        for subject in dataset.subjects {
+            #expect(predicted.sequences[subject.id]?.timestamps == labels.sequences[subject.id]?.timestamps)
+        }
+    }
+
     @Test func resumedRunDoesNotRetrain() throws {
         let first = try Self.result.get()
         let metrics = Self.run.appendingPathComponent("metrics/pred-fusion-arousal.json")
@@ -160,6 +204,17 @@ import Testing
         #expect(events.skipped == first.autoencoders.count + first.regressors.count + 3 * first.fusion.count)
         #expect(second.robustness == first.robustness)
         #expect(second.fusion.map(\.scores) == first.fusion.map(\.scores))
+
+        // A changed setting retrains what it affects, and only that.
+        let changed = EventLog()
+        var context2 = Self.context()
+        context2.progress = { changed.append($0) }
+        var config = Self.config()
+        config.fusion.sets = ["egemaps", "vggface"]
+        _ = try PaperSystem.run(config, context: context2)
+        #expect(changed.trained == 2 * 2, "two fusion models per emotion (with and without RE) retrained")
+        // Restore the run folder's state for any test that reads it afterwards.
+        _ = try PaperSystem.run(Self.config(), context: Self.context())
     }
 }
 

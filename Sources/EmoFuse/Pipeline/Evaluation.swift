@@ -37,46 +37,29 @@ public enum Evaluation {
     public static func score(predictions: URL, data: URL, testKey: URL?) throws -> [EvaluationScore] {
         let dataset = try MuseDataset(root: data)
         let dir = predictions.appendingPathComponent("label_segments")
-        let emotions = subfolders(of: dir)
+        let emotions = subfolders(of: dir).sorted()
         guard !emotions.isEmpty else {
             throw DatasetError(file: dir.path, message: "no emotion folders with predictions (expected label_segments/<emotion>/<ID>.csv)")
         }
         var scores: [EvaluationScore] = []
         for emotion in emotions {
-            let predicted = try read(root: predictions, emotion: emotion)
-            let gold = try dataset.labels(emotion).sequences
-            let key = try testKey.map { try read(root: $0, emotion: emotion) } ?? [:]
+            let predicted = try LabelFolder.read(root: predictions, emotion: emotion)
+            let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: testKey)
             for partition in Partition.allCases {
-                var p: [Float] = [], y: [Float] = []
+                var pairs = FramePairs()
                 for subject in dataset.subjects(in: partition) {
-                    let labels = (partition == .test ? key[subject.id] : nil) ?? gold[subject.id]
-                    guard let labels, labels.values.contains(where: { !$0.isNaN }) else { continue }
+                    guard let labels = gold.labels(for: subject) else { continue }
                     let file = dir.appendingPathComponent(emotion).appendingPathComponent("\(subject.id).csv").path
                     guard let pred = predicted[subject.id] else {
                         throw DatasetError(file: file, message: "no prediction for labelled \(partition.rawValue) subject '\(subject.id)'")
                     }
-                    guard pred.timestamps.count == labels.timestamps.count else {
-                        throw DatasetError(file: file, message: "\(pred.timestamps.count) rows, the labels have \(labels.timestamps.count)")
-                    }
-                    if let row = pred.timestamps.indices.first(where: { pred.timestamps[$0] != labels.timestamps[$0] }) {
-                        throw DatasetError(file: file, line: row + 2, column: 1,
-                                           message: "timestamp \(pred.timestamps[row]) differs from the label's \(labels.timestamps[row])")
-                    }
-                    for (a, b) in zip(pred.values, labels.values) where !b.isNaN {
-                        guard !a.isNaN else { throw DatasetError(file: file, message: "empty prediction cell at a labelled step") }
-                        p.append(a); y.append(b)
-                    }
+                    try pairs.add(predicted: pred.values, timestamps: pred.timestamps, gold: labels, file: file)
                 }
-                if p.count > 1 {
-                    scores.append(EvaluationScore(emotion: emotion, partition: partition.rawValue,
-                                                  ccc: concordanceCorrelation(p, y), frames: p.count))
+                if let ccc = pairs.ccc {
+                    scores.append(EvaluationScore(emotion: emotion, partition: partition.rawValue, ccc: ccc, frames: pairs.count))
                 }
             }
         }
         return scores
-    }
-
-    private static func read(root: URL, emotion: String) throws -> [String: LabelSequence] {
-        try LabelFolder.read(root: root, emotion: emotion)
     }
 }

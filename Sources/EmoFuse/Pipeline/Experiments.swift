@@ -102,11 +102,7 @@ public enum Experiments {
         var plain: [Double?] = [], withRE: [Double?] = []
         for emotion in ["arousal", "valence"] {
             guard config.emotions.contains(emotion) else { plain.append(nil); withRE.append(nil); continue }
-            let p = config.fusion.sets.map { "pred-\($0)-\(emotion)" }
-            let a = try Stages.fuse(predictions: p, emotion: emotion,
-                                    name: "exp-fusion-\(config.fusion.sets.joined(separator: "+"))-\(emotion)", context: context)
-            let b = try Stages.fuse(predictions: p, with: config.fusion.sets.map { "re-\($0)" }, emotion: emotion,
-                                    name: Robustness.fusionWithREName(config, emotion: emotion), context: context)
+            let (b, a) = try Robustness.fusionPair(config, emotion: emotion, context: context)
             plain.append(ccc(a)); withRE.append(ccc(b))
         }
         let paper8 = config.fusion.sets == ["egemaps", "vggface", "fau_intensity"]
@@ -115,9 +111,7 @@ public enum Experiments {
                                       rows: [.init(label: "predictions", values: plain, paper: paper8 ? PaperNumbers.fusionRE[0] : [nil, nil]),
                                              .init(label: "predictions + RE", values: withRE, paper: paper8 ? PaperNumbers.fusionRE[1] : [nil, nil])]))
         let results = ExperimentResults(tables: tables)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(results)), to: context.run.appendingPathComponent("experiments.json"))
+        try JSONFiles.write(results, to: context.run.appendingPathComponent("experiments.json"))
         return results
     }
 

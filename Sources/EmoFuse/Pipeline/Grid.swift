@@ -22,6 +22,16 @@ public struct HyperparameterGrid: Codable, Sendable, Equatable {
     public static let paper = HyperparameterGrid(cells: [.gru, .lstm], learningRates: [1e-3, 5e-3, 5e-4],
                                                   dropouts: [0.1, 0.2, 0.5], seeds: [1])
 
+    /// Rejects values that cannot train, naming them.
+    public func validate() throws {
+        if let lr = learningRates.first(where: { !($0 > 0 && $0.isFinite) }) {
+            throw TrainingError.invalid("learning rate \(lr) must be positive")
+        }
+        if let p = dropouts.first(where: { !($0 >= 0 && $0 < 1) }) {
+            throw TrainingError.invalid("dropout \(p) is not in [0, 1)")
+        }
+    }
+
     /// Every combination, in a fixed order.
     public func candidates(base: ModelSpec = ModelSpec()) -> [Candidate] {
         var out: [Candidate] = []

@@ -34,4 +34,7 @@ public struct ModelOutcome: Codable, Sendable, Equatable {
     /// Out-of-fold folds used to write `<name>-oof` (0: none).
     public var folds: Int
     public var seconds: Double
+    /// Hash of everything that determined the result (see `ModelJob`); a rerun reuses the model
+    /// only when it matches.
+    public var fingerprint: String
 }

@@ -21,46 +21,57 @@ enum ModelOutputs {
         try MuseWriter.writeFeatureSet(name: name, columns: [column(for: role)], sequences: sequences, to: run)
     }
 
-    /// Test-partition predictions as `label_segments/<emotion>/<ID>.csv` under `root`.
-    static func writeSubmission(_ values: [[Float]], aligned: AlignedData, emotion: String, to root: URL) throws {
-        let sequences = zip(aligned.subjects, values).filter { $0.0.partition == .test }.map { s, v in
-            LabelSequence(id: s.id, timestamps: s.timestamps, segmentIDs: s.segmentIDs, values: v)
+    /// Test-partition predictions as `label_segments/<emotion>/<ID>.csv` under `root`, one row per
+    /// label row. Where the features were shorter than the labels (trimmed within the row
+    /// tolerance), the last prediction is repeated so the submission has no empty cell.
+    static func writeSubmission(_ values: [[Float]], aligned: AlignedData, labels: LabelSet, to root: URL) throws {
+        var sequences: [LabelSequence] = []
+        for (s, v) in zip(aligned.subjects, values) where s.partition == .test {
+            guard let full = labels.sequences[s.id], full.timestamps.count > v.count, let last = v.last else {
+                sequences.append(LabelSequence(id: s.id, timestamps: s.timestamps, segmentIDs: s.segmentIDs, values: v))
+                continue
+            }
+            sequences.append(LabelSequence(id: s.id, timestamps: full.timestamps, segmentIDs: full.segmentIDs,
+                                           values: v + Array(repeating: last, count: full.timestamps.count - v.count)))
         }
         guard !sequences.isEmpty else { return }
-        try MuseWriter.writeSubmission(emotion: emotion, sequences: sequences, to: root)
+        try MuseWriter.writeSubmission(emotion: labels.emotion, sequences: sequences, to: root)
     }
 
-    /// CCC (regressors) or reconstruction MSE (auto-encoders) per partition with data to score.
+    /// CCC (regressors) or mean reconstruction error (auto-encoders) per partition with data to score.
     static func scores(_ values: [[Float]], role: ModelRole, data: ModelData) -> [String: Double] {
         var out: [String: Double] = [:]
         for partition in Partition.allCases {
             let idx = data.sequences.indices.filter { data.sequences[$0].partition == partition }
             guard !idx.isEmpty else { continue }
             if role == .autoencoder {
-                var sum = 0.0, n = 0
-                for i in idx { for v in values[i] { sum += Double(v) }; n += values[i].count }
-                if n > 0 { out[partition.rawValue] = sum / Double(n) }
+                let all = idx.flatMap { values[$0] }
+                if !all.isEmpty { out[partition.rawValue] = all.reduce(0.0) { $0 + Double($1) } / Double(all.count) }
             } else {
-                var p: [Float] = [], y: [Float] = []
-                for i in idx {
-                    let s = data.sequences[i]
-                    for t in 0..<s.rows where !s.targets[t].isNaN { p.append(values[i][t]); y.append(s.targets[t]) }
+                let labelled = idx.reduce(0) { n, i in n + data.sequences[i].targets.filter { !$0.isNaN }.count }
+                if labelled > 1 {
+                    out[partition.rawValue] = Inference.ccc(predictions: idx.map { values[$0] },
+                                                            sequences: idx.map { data.sequences[$0] })
                 }
-                if p.count > 1 { out[partition.rawValue] = concordanceCorrelation(p, y) }
             }
         }
         return out
     }
 
-    /// Test CCC against withheld labels in `key` (`label_segments/<emotion>/<ID>.csv`), or nil
-    /// when the key has none for these subjects.
-    static func testScore(_ values: [[Float]], aligned: AlignedData, emotion: String, key: URL) throws -> Double? {
-        let labels = try LabelFolder.read(root: key, emotion: emotion)
-        var p: [Float] = [], y: [Float] = []
+    /// Test CCC against withheld labels in `key`, or nil when the key has none for this emotion.
+    static func testScore(_ values: [[Float]], aligned: AlignedData, dataset: MuseDataset, emotion: String,
+                          key: URL) throws -> Double? {
+        let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: key)
+        var pairs = FramePairs()
         for (s, v) in zip(aligned.subjects, values) where s.partition == .test {
-            guard let gold = labels[s.id]?.values else { continue }
-            for t in 0..<min(s.rows, gold.count) where !gold[t].isNaN { p.append(v[t]); y.append(gold[t]) }
+            guard var labels = gold.labels(for: Subject(id: s.id, partition: s.partition)) else { continue }
+            if labels.values.count > v.count {   // features trimmed within the row tolerance
+                labels = LabelSequence(id: s.id, timestamps: Array(labels.timestamps.prefix(v.count)),
+                                       segmentIDs: Array(labels.segmentIDs.prefix(v.count)), values: Array(labels.values.prefix(v.count)))
+            }
+            try pairs.add(predicted: v, timestamps: s.timestamps, gold: labels,
+                          file: key.appendingPathComponent("label_segments/\(emotion)/\(s.id).csv").path)
         }
-        return p.count > 1 ? concordanceCorrelation(p, y) : nil
+        return pairs.ccc
     }
 }

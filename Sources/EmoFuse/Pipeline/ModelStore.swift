@@ -44,7 +44,7 @@ extension Stages {
         let outputs = ModelOutputs.compute(network, role: card.role, data: data)
         try ModelOutputs.write(name: name ?? card.name, role: card.role, values: outputs, aligned: aligned, to: context.run)
         if card.role == .fusion, let emotion = card.emotion {
-            try ModelOutputs.writeSubmission(outputs, aligned: aligned, emotion: emotion,
+            try ModelOutputs.writeSubmission(outputs, aligned: aligned, labels: try dataset.labels(emotion),
                                              to: context.run.appendingPathComponent("submission"))
         }
         return card

@@ -20,9 +20,7 @@ public enum PaperSystem {
         context.network = config.network
         if context.testKey == nil, let key = config.testKey { context.testKey = URL(fileURLWithPath: key) }
         try validate(config, context: context)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(config)), to: context.run.appendingPathComponent("config.json"))
+        try JSONFiles.write(config, to: context.run.appendingPathComponent("config.json"))
 
         var result = SystemResult()
         // Stage 1: one auto-encoder per feature set whose RE is used anywhere.
@@ -47,7 +45,8 @@ public enum PaperSystem {
             let predictions = config.fusion.sets.map { "pred-\($0)-\(emotion)" }
             let extra = config.fusion.withRE ? config.fusion.sets.map { "re-\($0)" } : []
             result.fusion.append(try Stages.fuse(predictions: predictions, with: extra, emotion: emotion,
-                                                 outOfFold: config.fusion.outOfFold > 1, context: context))
+                                                 outOfFold: config.fusion.outOfFold > 1, submission: true,
+                                                 context: context))
         }
         if config.robustness {
             result.robustness = try Robustness.analyse(config, context: context)

@@ -21,20 +21,11 @@ public enum Robustness {
         let corruption = CorruptionMap.load(dataRoot: context.data)
         var rows: [RobustnessRow] = []
         for emotion in config.emotions {
-            let predictions = config.fusion.sets.map { "pred-\($0)-\(emotion)" }
             let reSets = config.fusion.sets.map { "re-\($0)" }
-            // With RE: the system's own fusion model when it uses RE (found finished, not retrained).
-            let with = try Stages.fuse(predictions: predictions, with: reSets, emotion: emotion,
-                                       outOfFold: config.fusion.outOfFold > 1,
-                                       name: fusionWithREName(config, emotion: emotion), context: context)
-            let without = try Stages.fuse(predictions: predictions, emotion: emotion,
-                                          outOfFold: config.fusion.outOfFold > 1,
-                                          name: "exp-fusion-\(config.fusion.sets.joined(separator: "+"))-\(emotion)",
-                                          context: context)
+            let (with, without) = try fusionPair(config, emotion: emotion, context: context)
             let dataset = try context.dataset()
             let a = try dataset.featureSet(with.name), b = try dataset.featureSet(without.name)
-            let gold = try dataset.labels(emotion).sequences
-            let key = try context.testKey.map { try LabelFolder.read(root: $0, emotion: emotion) } ?? [:]
+            let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: context.testKey)
             let re = try reSets.map { try dataset.featureSet($0) }
             for partition in [Partition.devel, .test] {
                 // Thresholds from the scored partition itself: REs are unsupervised, and the
@@ -44,7 +35,7 @@ public enum Robustness {
                 }
                 var subsets: [String: (p: [Float], q: [Float], y: [Float])] = [:]
                 for subject in dataset.subjects(in: partition) {
-                    guard let labels = (partition == .test ? key[subject.id] : nil) ?? gold[subject.id],
+                    guard let labels = gold.labels(for: subject),
                           let pa = a.sequences[subject.id], let pb = b.sequences[subject.id] else { continue }
                     for t in 0..<min(labels.values.count, pa.values.count, pb.values.count) where !labels.values[t].isNaN {
                         var names = ["all"]
@@ -71,15 +62,27 @@ public enum Robustness {
                 }
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(rows)), to: context.run.appendingPathComponent("robustness.json"))
+        try JSONFiles.write(rows, to: context.run.appendingPathComponent("robustness.json"))
         return rows
     }
 
-    /// The fusion model with RE over the configured sets: the system's own when it uses RE.
-    static func fusionWithREName(_ config: RunConfiguration, emotion: String) -> String {
-        config.fusion.withRE ? "pred-fusion-\(emotion)" : "exp-fusion-re-\(config.fusion.sets.joined(separator: "+"))-\(emotion)"
+    /// The configured fusion trained with and without the sets' REs, in the system's training mode
+    /// (in-sample or out-of-fold). One of the two is the system's own `pred-fusion-<emotion>`,
+    /// found finished; the other is `exp-fusion[-re]-<sets>[-oof]-<emotion>`.
+    static func fusionPair(_ config: RunConfiguration, emotion: String,
+                           context: RunContext) throws -> (withRE: ModelOutcome, withoutRE: ModelOutcome) {
+        let sets = config.fusion.sets
+        let predictions = sets.map { "pred-\($0)-\(emotion)" }
+        let oof = config.fusion.outOfFold > 1
+        func name(_ withRE: Bool) -> String {
+            withRE == config.fusion.withRE ? "pred-fusion-\(emotion)"
+                : "exp-fusion\(withRE ? "-re" : "")-\(sets.joined(separator: "+"))\(oof ? "-oof" : "")-\(emotion)"
+        }
+        let with = try Stages.fuse(predictions: predictions, with: sets.map { "re-\($0)" }, emotion: emotion,
+                                   outOfFold: oof, name: name(true), submission: config.fusion.withRE, context: context)
+        let without = try Stages.fuse(predictions: predictions, emotion: emotion, outOfFold: oof, name: name(false),
+                                      submission: !config.fusion.withRE, context: context)
+        return (with, without)
     }
 
     static func percentile(_ values: [Float], _ q: Double) -> Float {

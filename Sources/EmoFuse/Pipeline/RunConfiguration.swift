@@ -97,7 +97,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         guard let dict = object as? [String: Any] else {
             throw ConfigurationError(file: file, message: "\(path.isEmpty ? "the top level" : path) must be an object")
         }
-        for (key, value) in dict {
+        for key in dict.keys.sorted() {
+            let value = dict[key]!
             let here = path.isEmpty ? key : "\(path).\(key)"
             guard let rule = allowed[key] else {
                 throw ConfigurationError(file: file, message: "unknown key '\(here)' (allowed: \(allowed.keys.sorted().joined(separator: ", ")))")

@@ -26,21 +26,22 @@ public enum Stages {
     /// their `re-` sets) for `emotion`. With `outOfFold`, training rows come from the `<pred>-oof`
     /// sets (see ``regress(features:emotion:name:folds:context:)``). Writes `name` (default
     /// `pred-fusion-<emotion>`) and the test partition's predictions as a challenge submission under
-    /// `<run>/submission/label_segments/<emotion>/`.
+    /// `<run>/submission/label_segments/<emotion>/` when `submission` is set (the system's final
+    /// model; ablations leave the submission alone).
     @discardableResult
     public static func fuse(predictions: [String], with extra: [String] = [], emotion: String,
-                            outOfFold: Bool = false, name: String? = nil,
+                            outOfFold: Bool = false, name: String? = nil, submission: Bool = false,
                             context: RunContext) throws -> ModelOutcome {
         let inputs = (outOfFold ? predictions.map { "\($0)-oof" } : predictions) + extra
         let output = name ?? "pred-fusion-\(emotion)"
         return try ModelJob(name: output, role: .fusion, inputs: inputs, emotion: emotion, folds: 0,
-                            submission: true).run(context)
+                            submission: submission).run(context)
     }
 
     /// Reads `metrics/<name>.json` if the model has finished in this run folder.
     public static func finished(_ name: String, context: RunContext) -> ModelOutcome? {
         let url = context.metricsURL(name)
         guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONDecoder().decode(ModelOutcome.self, from: data)
+        return try? JSONFiles.decode(ModelOutcome.self, from: data)
     }
 }

@@ -74,11 +74,15 @@ public struct TrainingResult {
 public enum TrainingError: Error, CustomStringConvertible {
     case noTrainingData(String)
     case noDevelLabels(String)
+    case invalid(String)
+    case diverged(String)
 
     public var description: String {
         switch self {
         case .noTrainingData(let what): return "no training data: \(what)"
         case .noDevelLabels(let what): return "the devel partition has no labelled frames (\(what)); early stopping needs them"
+        case .invalid(let what): return "invalid training setting: \(what)"
+        case .diverged(let what): return "training diverged: \(what)"
         }
     }
 }
@@ -91,6 +95,9 @@ public enum Trainer {
     ///   - progress: called after every epoch (and may print).
     public static func train(data: ModelData, spec: ModelSpec, options: TrainingOptions, objective: Objective,
                              seed: UInt64, progress: ((EpochRecord) -> Void)? = nil) throws -> TrainingResult {
+        try options.validate()
+        guard spec.dropout >= 0, spec.dropout < 1 else { throw TrainingError.invalid("dropout \(spec.dropout) is not in [0, 1)") }
+        guard spec.hiddenSize > 0, spec.layers > 0 else { throw TrainingError.invalid("hidden size and layers must be positive") }
         let train = data.sequences(in: .train).filter { $0.rows > 0 }
         let devel = data.sequences(in: .devel).filter { $0.rows > 0 }
         guard !train.isEmpty else { throw TrainingError.noTrainingData("no train sequences") }
@@ -116,10 +123,9 @@ public enum Trainer {
         var bestWeights = network.parameters.map { $0.value.copy() }
         var log: [EpochRecord] = []
         var sinceBest = 0
-        let clock = ContinuousClock()
 
         for epoch in 1...max(1, options.maxEpochs) {
-            let start = clock.now
+            let start = ContinuousClock.now
             var order = windows
             rng.shuffle(&order)
             var lossSum = 0.0, lossCount = 0
@@ -151,10 +157,8 @@ public enum Trainer {
             }
             let lr = adam.learningRate
             if options.reduceOnPlateau { adam.learningRate = plateau.step(metric: metric, learningRate: lr) }
-            let elapsed = start.duration(to: clock.now)
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(lossCount, 1)),
-                                     develMetric: metric, learningRate: lr,
-                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                     develMetric: metric, learningRate: lr, seconds: seconds(since: start),
                                      improved: improved)
             log.append(record)
             progress?(record)
@@ -180,6 +184,23 @@ public enum Trainer {
             }
             return n > 0 ? sum / Double(n) : .nan
         }
+    }
+}
+
+extension TrainingOptions {
+    /// Rejects settings that would hang or trap the trainer, naming the setting.
+    public func validate() throws {
+        func check(_ ok: Bool, _ what: String) throws { if !ok { throw TrainingError.invalid(what) } }
+        try check(maxEpochs > 0, "maxEpochs must be positive (is \(maxEpochs))")
+        try check(patience > 0, "patience must be positive (is \(patience))")
+        try check(batchSize > 0, "batchSize must be positive (is \(batchSize))")
+        try check(windowLength > 0, "windowLength must be positive (is \(windowLength))")
+        try check(windowHop > 0, "windowHop must be positive (is \(windowHop))")
+        try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive (is \(learningRate))")
+        try check(weightDecay >= 0, "weightDecay must not be negative")
+        try check(clipNorm.map { $0 > 0 } ?? true, "clipNorm must be positive")
+        try check(plateauPatience > 0 && plateauFactor > 0 && plateauFactor < 1, "plateauPatience > 0 and 0 < plateauFactor < 1")
+        try check(threads > 0, "threads must be positive")
     }
 }
 

@@ -43,8 +43,9 @@ public enum Report {
             md += "\n## Robustness: does RE help the fusion model where a modality is corrupted?\n\n"
             md += "The paper leaves this open. Fusion of the same unimodal predictions with and without their REs, "
                 + "scored (CCC) on all frames, on frames where any fused feature set is corrupted (recorded by the synthetic "
-                + "generator) or clean, and on frames where any fused set's RE is above its 90th percentile over the partition (high) or none is (low). One seed per model: differences of a few hundredths are within seed-to-seed noise.\n\n"
-            md += "| emotion | partition | frames | count | with RE | without RE | difference |\n|---|---|---|---|---|---|---|\n"
+                + "generator) or clean, and on frames where any fused set's RE is above its 90th percentile over the partition (high) or none is (low)."
+                + (config.grid.seeds.count == 1 ? " One seed per model: differences of a few hundredths are within seed-to-seed noise." : "") + "\n\n"
+            md += "| emotion | partition | subset | frames | with RE | without RE | difference |\n|---|---|---|---|---|---|---|\n"
             for r in result.robustness {
                 md += "| \(r.emotion) | \(r.partition) | \(r.subset) | \(r.frames) | \(fmt(r.withRE)) | \(fmt(r.withoutRE)) | \(String(format: "%+.4f", r.withRE - r.withoutRE)) |\n"
             }
