@@ -60,7 +60,7 @@ struct GemmBenchShape {
     /// Whether op(B) is packed once (``GemmPackedB``) and reused, as a recurrent layer does.
     var prepacked = false
 
-    /// The shapes of the performance notes' table (M×K×N).
+    /// The shapes of the performance notes' table (M×K×N), then the engine's own.
     static let all: [GemmBenchShape] = [
         GemmBenchShape(name: "gru_rec_fwd", m: 64, k: 64, n: 192, transA: .none, transB: .none),
         GemmBenchShape(name: "gru_rec_fwd", m: 64, k: 64, n: 192, transA: .none, transB: .transposed),
@@ -78,6 +78,14 @@ struct GemmBenchShape {
         GemmBenchShape(name: "dW_hh", m: 64, k: 19200, n: 192, transA: .transposed, transB: .none),
         GemmBenchShape(name: "dX", m: 19200, k: 192, n: 128, transA: .none, transB: .transposed),
         GemmBenchShape(name: "tiny", m: 16, k: 16, n: 16, transA: .none, transB: .none),
+        // The products SequenceNetwork issues (PyTorch weight layouts, transposed copies for NN).
+        GemmBenchShape(name: "engine_dW_ih", m: 192, k: 19200, n: 89, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dW_ih", m: 192, k: 19200, n: 128, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dW_ih", m: 192, k: 19200, n: 4097, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dW_hh", m: 192, k: 19200, n: 64, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dX", m: 19200, k: 192, n: 89, transA: .none, transB: .none),
+        GemmBenchShape(name: "engine_dX", m: 19200, k: 192, n: 128, transA: .none, transB: .none),
+        GemmBenchShape(name: "engine_head_ae", m: 19200, k: 128, n: 89, transA: .none, transB: .none),
     ]
 
     var layout: String {
