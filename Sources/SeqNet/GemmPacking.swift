@@ -148,17 +148,3 @@ func packATransposed(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0
         p &+= 1
     }
 }
-
-/// Packs rows `i0 ..< i0+rows` (rows ≤ 6), k range `p0 ..< p0+kc` of row-major op(A) = A
-/// (row stride `lda`) into a `kc × 6` panel at `dst`.
-@inline(__always)
-func packARows(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0: Int, kc: Int,
-               dst: UnsafeMutablePointer<Float>) {
-    var r = 0
-    while r < rows {
-        let s = a + ((i0 &+ r) &* lda &+ p0)
-        var p = 0
-        while p < kc { dst[p &* 6 &+ r] = s[p]; p &+= 1 }
-        r &+= 1
-    }
-}

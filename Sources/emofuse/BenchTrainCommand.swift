@@ -287,7 +287,8 @@ enum PeakMemory {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 512)
         while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
+            let bytes = line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let text = String(decoding: bytes, as: UTF8.self)
             if text.hasPrefix(name) {
                 return Int(text.dropFirst(name.count).filter { $0.isNumber })
             }
