@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import SeqNet
 #if canImport(Glibc)
 import Glibc
@@ -57,14 +58,33 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         let single = inputSize != nil || cell != nil || unidirectional || autoencoder
-        let configs: [TrainBenchConfig] = single
-            ? [TrainBenchConfig(cell: cell.flatMap(CellType.init(rawValue:)) ?? .gru, inputSize: inputSize ?? 89,
-                                bidirectional: !unidirectional, autoencoder: autoencoder)]
-            : TrainBenchConfig.defaultSet
-        for config in configs {
-            let result = TrainBench(config: config, threads: threads, epochs: epochs, seed: seed).run()
-            print(result)
+        if single {
+            let config = TrainBenchConfig(cell: cell.flatMap(CellType.init(rawValue:)) ?? .gru,
+                                          inputSize: inputSize ?? 89,
+                                          bidirectional: !unidirectional, autoencoder: autoencoder)
+            print(TrainBench(config: config, threads: threads, epochs: epochs, seed: seed).run())
             fflush(nil)
+            return
+        }
+        // The whole set: each configuration in a fresh process of this executable, so that its
+        // peak memory is its own (freed memory of an earlier one stays mapped by malloc).
+        for config in TrainBenchConfig.defaultSet {
+            var arguments = ["bench", "train", "--threads", "\(threads)", "--epochs", "\(epochs)",
+                             "--seed", "\(seed)", "--input-size", "\(config.inputSize)",
+                             "--cell", config.cell.rawValue]
+            if !config.bidirectional { arguments.append("--unidirectional") }
+            if config.autoencoder { arguments.append("--autoencoder") }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
+            #if os(Linux)
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            #endif
+            process.arguments = arguments
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw ValidationError("bench train \(config.name) exited with status \(process.terminationStatus)")
+            }
         }
     }
 }
