@@ -1,13 +1,21 @@
 import ArgumentParser
 
 @main
-struct EmoFuseCommand: AsyncParsableCommand {
+struct EmoFuseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emofuse",
-        abstract: "Continuous emotion recognition with auto-encoder difficulty indicators and late fusion.",
+        abstract: "Continuous emotion recognition with auto-encoder difficulty indicators and late fusion (Hamieh et al., MuSe 2021).",
         subcommands: [
-            SynthCommand.self,
+            DemoCommand.self,
+            RunCommand.self,
+            ExperimentsCommand.self,
+            AutoencodeCommand.self,
+            TrainCommand.self,
+            FuseCommand.self,
+            PredictCommand.self,
+            EvaluateCommand.self,
             InspectCommand.self,
+            SynthCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,0 +1,94 @@
+/// What a model sees: one sequence per subject, inputs and targets row-aligned.
+///
+/// Built from ``AlignedData``: inputs are the z-scored feature columns, targets are either one
+/// emotion column (a regressor; NaN = unlabelled step, masked out of loss and metric) or the
+/// inputs themselves (an auto-encoder).
+public struct ModelSequence: Sendable {
+    public let id: String
+    public let partition: Partition
+    public let rows: Int
+    /// `rows × inputSize`, row-major, no NaN.
+    public let inputs: [Float]
+    /// `rows × outputSize`, row-major; NaN marks a step without a label.
+    public let targets: [Float]
+}
+
+/// A set of sequences with fixed input and output sizes.
+public struct ModelData: Sendable {
+    public let inputSize: Int
+    public let outputSize: Int
+    public let sequences: [ModelSequence]
+
+    public init(inputSize: Int, outputSize: Int, sequences: [ModelSequence]) {
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        self.sequences = sequences
+    }
+
+    /// Regression data: inputs = aligned features, target = the column of `emotion`.
+    public static func regression(_ data: AlignedData, emotion: String) -> ModelData {
+        guard let e = data.emotions.firstIndex(of: emotion) else {
+            preconditionFailure("emotion \(emotion) not in aligned data \(data.emotions)")
+        }
+        let ne = data.emotions.count
+        let seqs = data.subjects.map { s in
+            ModelSequence(id: s.id, partition: s.partition, rows: s.rows, inputs: s.features,
+                          targets: (0..<s.rows).map { s.targets[$0 * ne + e] })
+        }
+        return ModelData(inputSize: data.featureDim, outputSize: 1, sequences: seqs)
+    }
+
+    /// Auto-encoder data: targets are the inputs.
+    public static func autoencoder(_ data: AlignedData) -> ModelData {
+        let seqs = data.subjects.map { s in
+            ModelSequence(id: s.id, partition: s.partition, rows: s.rows, inputs: s.features, targets: s.features)
+        }
+        return ModelData(inputSize: data.featureDim, outputSize: data.featureDim, sequences: seqs)
+    }
+
+    public func sequences(in partition: Partition) -> [ModelSequence] {
+        sequences.filter { $0.partition == partition }
+    }
+}
+
+/// A padded, time-major batch of (parts of) sequences with targets and a loss mask.
+public struct TrainingBatch {
+    public let input: SequenceBatch
+    /// `[steps × batchSize × outputSize]`, 0 where masked.
+    public let targets: FloatBuffer
+    /// `[steps × batchSize]`: 1 where the step is inside the sequence and every target is labelled.
+    public let mask: FloatBuffer
+    public var steps: Int { input.steps }
+    public var batchSize: Int { input.batchSize }
+
+    /// Packs `pieces` (sequence, first row, row count) into one batch padded to the longest piece.
+    public init(_ pieces: [(sequence: ModelSequence, start: Int, length: Int)], inputSize: Int, outputSize: Int) {
+        let b = pieces.count
+        let steps = pieces.map(\.length).max() ?? 0
+        let x = FloatBuffer(count: steps * b * inputSize)
+        let y = FloatBuffer(count: steps * b * outputSize)
+        let m = FloatBuffer(count: steps * b)
+        for (j, piece) in pieces.enumerated() {
+            piece.sequence.inputs.withUnsafeBufferPointer { src in
+                piece.sequence.targets.withUnsafeBufferPointer { tgt in
+                    for t in 0..<piece.length {
+                        let row = piece.start + t
+                        (x.pointer + (t * b + j) * inputSize)
+                            .update(from: src.baseAddress! + row * inputSize, count: inputSize)
+                        var labelled = true
+                        let yDst = y.pointer + (t * b + j) * outputSize
+                        for o in 0..<outputSize {
+                            let v = tgt[row * outputSize + o]
+                            if v.isNaN { labelled = false; yDst[o] = 0 } else { yDst[o] = v }
+                        }
+                        m[t * b + j] = labelled ? 1 : 0
+                    }
+                }
+            }
+        }
+        input = SequenceBatch(steps: steps, batchSize: b, features: inputSize,
+                              lengths: pieces.map(\.length), values: x)
+        targets = y
+        mask = m
+    }
+}

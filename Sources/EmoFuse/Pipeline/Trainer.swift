@@ -1,0 +1,206 @@
+/// The architecture of one model (the paper's: 4 layers, 64 units, BiGRU, dropout from {0.1, 0.2, 0.5}).
+public struct ModelSpec: Codable, Sendable, Equatable, Hashable {
+    public var cell: CellType = .gru
+    public var bidirectional: Bool = true
+    public var hiddenSize: Int = 64
+    public var layers: Int = 4
+    public var dropout: Float = 0.2
+
+    public init(cell: CellType = .gru, bidirectional: Bool = true, hiddenSize: Int = 64,
+                layers: Int = 4, dropout: Float = 0.2) {
+        self.cell = cell; self.bidirectional = bidirectional; self.hiddenSize = hiddenSize
+        self.layers = layers; self.dropout = dropout
+    }
+
+    /// `BiGRU`, `LSTM`, … as the paper's tables name them.
+    public var name: String { (bidirectional ? "Bi" : "") + cell.rawValue.uppercased() }
+
+    func networkConfig(inputSize: Int, outputSize: Int) -> NetworkConfig {
+        NetworkConfig(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: layers,
+                      bidirectional: bidirectional, outputSize: outputSize, dropout: dropout)
+    }
+}
+
+/// How a model is trained (the paper's: Adam, ≤ 100 epochs, early stopping after 15 without improvement).
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var maxEpochs: Int = 100
+    public var patience: Int = 15
+    public var batchSize: Int = 64
+    public var windowLength: Int = 300
+    public var windowHop: Int = 50
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0
+    /// Clip the global gradient norm to this value (none when nil).
+    public var clipNorm: Float? = nil
+    /// Multiply the learning rate by `plateauFactor` after `plateauPatience` epochs without improvement.
+    public var reduceOnPlateau: Bool = false
+    public var plateauPatience: Int = 5
+    public var plateauFactor: Float = 0.5
+    /// Loss for regressors (auto-encoders always use MSE).
+    public var loss: LossKind = .ccc
+    public var threads: Int = 1
+
+    public init() {}
+}
+
+/// What a model learns: a regression target (early-stopped on devel CCC, higher is better) or its
+/// own input (early-stopped on devel reconstruction MSE, lower is better).
+public enum Objective: String, Codable, Sendable {
+    case regression
+    case reconstruction
+
+    var higherIsBetter: Bool { self == .regression }
+}
+
+/// One line of a training log.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    /// Devel CCC (regression) or devel MSE (reconstruction).
+    public var develMetric: Double
+    public var learningRate: Float
+    public var seconds: Double
+    public var improved: Bool
+}
+
+public struct TrainingResult {
+    public let network: SequenceNetwork
+    public let bestEpoch: Int
+    /// Devel metric of the restored (best) weights.
+    public let bestMetric: Double
+    public let log: [EpochRecord]
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+    case noTrainingData(String)
+    case noDevelLabels(String)
+
+    public var description: String {
+        switch self {
+        case .noTrainingData(let what): return "no training data: \(what)"
+        case .noDevelLabels(let what): return "the devel partition has no labelled frames (\(what)); early stopping needs them"
+        }
+    }
+}
+
+/// Trains one network with shuffled windows, Adam and early stopping, keeping the best epoch's weights.
+public enum Trainer {
+    /// - Parameters:
+    ///   - data: sequences of all partitions; train windows are cut from `.train`, early stopping uses `.devel`.
+    ///   - seed: initialisation, window order and dropout masks all derive from it.
+    ///   - progress: called after every epoch (and may print).
+    public static func train(data: ModelData, spec: ModelSpec, options: TrainingOptions, objective: Objective,
+                             seed: UInt64, progress: ((EpochRecord) -> Void)? = nil) throws -> TrainingResult {
+        let train = data.sequences(in: .train).filter { $0.rows > 0 }
+        let devel = data.sequences(in: .devel).filter { $0.rows > 0 }
+        guard !train.isEmpty else { throw TrainingError.noTrainingData("no train sequences") }
+        if objective == .regression, !devel.contains(where: { $0.targets.contains { !$0.isNaN } }) {
+            throw TrainingError.noDevelLabels("\(devel.count) devel sequences")
+        }
+        guard !devel.isEmpty else { throw TrainingError.noDevelLabels("no devel sequences") }
+
+        let config = spec.networkConfig(inputSize: data.inputSize, outputSize: data.outputSize)
+        let network = SequenceNetwork(config: config, seed: seed)
+        network.threads = max(1, options.threads)
+        let adam = Adam(parameters: network.parameters,
+                        options: AdamOptions(learningRate: options.learningRate, weightDecay: options.weightDecay))
+        var plateau = ReduceLROnPlateau(mode: objective.higherIsBetter ? .max : .min,
+                                        factor: Double(options.plateauFactor), patience: options.plateauPatience,
+                                        threshold: 1e-4, minLR: 1e-6)
+        var rng = RandomSource(seed: seed).derived(stream: 1)
+        let windows = trainingWindows(rows: train.map(\.rows), length: options.windowLength, hop: options.windowHop)
+        let lossKind: LossKind = objective == .reconstruction ? .mse : options.loss
+
+        var best = objective.higherIsBetter ? -Double.infinity : Double.infinity
+        var bestEpoch = 0
+        var bestWeights = network.parameters.map { $0.value.copy() }
+        var log: [EpochRecord] = []
+        var sinceBest = 0
+        let clock = ContinuousClock()
+
+        for epoch in 1...max(1, options.maxEpochs) {
+            let start = clock.now
+            var order = windows
+            rng.shuffle(&order)
+            var lossSum = 0.0, lossCount = 0
+            var first = 0
+            while first < order.count {
+                let chunk = order[first..<min(first + options.batchSize, order.count)]
+                first += options.batchSize
+                let batch = TrainingBatch(chunk.map { (train[$0.subject], $0.start, $0.length) },
+                                          inputSize: data.inputSize, outputSize: data.outputSize)
+                network.zeroGradients()
+                let output = network.forward(batch.input, training: true, rng: &rng)
+                let grad = FloatBuffer(count: output.count)
+                let loss = sequenceLoss(lossKind, predictions: output, targets: batch.targets, mask: batch.mask,
+                                        steps: batch.steps, batchSize: batch.batchSize,
+                                        outputs: data.outputSize, gradient: grad)
+                network.backward(grad)
+                if let clip = options.clipNorm { _ = clipGradientNorm(network.parameters, maxNorm: clip) }
+                adam.step()
+                lossSum += loss; lossCount += 1
+            }
+            let metric = evaluate(network, sequences: devel, objective: objective, outputSize: data.outputSize,
+                                  threads: options.threads)
+            let improved = objective.higherIsBetter ? metric > best : metric < best
+            if improved {
+                best = metric; bestEpoch = epoch; sinceBest = 0
+                for (saved, p) in zip(bestWeights, network.parameters) { saved.copy(from: p.value) }
+            } else {
+                sinceBest += 1
+            }
+            let lr = adam.learningRate
+            if options.reduceOnPlateau { adam.learningRate = plateau.step(metric: metric, learningRate: lr) }
+            let elapsed = start.duration(to: clock.now)
+            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(lossCount, 1)),
+                                     develMetric: metric, learningRate: lr,
+                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                     improved: improved)
+            log.append(record)
+            progress?(record)
+            if sinceBest >= options.patience { break }
+        }
+        for (saved, p) in zip(bestWeights, network.parameters) { p.value.copy(from: saved) }
+        bestWeights.removeAll()
+        return TrainingResult(network: network, bestEpoch: bestEpoch, bestMetric: best, log: log)
+    }
+
+    /// Devel metric: global CCC over all labelled frames (regression) or mean squared reconstruction error.
+    public static func evaluate(_ network: SequenceNetwork, sequences: [ModelSequence], objective: Objective,
+                                outputSize: Int, threads: Int = 1) -> Double {
+        let predictions = Inference.predict(network, sequences: sequences)
+        switch objective {
+        case .regression:
+            return Inference.ccc(predictions: predictions, sequences: sequences)
+        case .reconstruction:
+            var sum = 0.0, n = 0
+            for (p, s) in zip(predictions, sequences) {
+                for i in 0..<p.count { let d = Double(p[i] - s.targets[i]); sum += d * d }
+                n += p.count
+            }
+            return n > 0 ? sum / Double(n) : .nan
+        }
+    }
+}
+
+// Decoding with defaults for absent keys (run configurations give only what they change).
+extension TrainingOptions {
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? maxEpochs
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        windowLength = try c.decodeIfPresent(Int.self, forKey: .windowLength) ?? windowLength
+        windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop) ?? windowHop
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? weightDecay
+        clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm) ?? clipNorm
+        reduceOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceOnPlateau) ?? reduceOnPlateau
+        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience) ?? plateauPatience
+        plateauFactor = try c.decodeIfPresent(Float.self, forKey: .plateauFactor) ?? plateauFactor
+        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? loss
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+    }
+}
+

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import EmoFuse
+
+/// The whole system on the `tiny` synthetic preset: every stage, with assertions on results.
+@Suite(.serialized) struct EndToEndTests {
+    static let root: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("emofuse-e2e-\(getpid())")
+        try? FileManager.default.removeItem(at: url)
+        return url
+    }()
+    static var data: URL { root.appendingPathComponent("data") }
+    static var run: URL { root.appendingPathComponent("run") }
+
+    static func config() -> RunConfiguration {
+        var c = RunConfiguration()
+        c.featureSets = ["egemaps", "vggface", "fau_intensity"]
+        c.training.maxEpochs = 25
+        c.training.patience = 8
+        c.training.windowLength = 60
+        c.training.windowHop = 20
+        c.training.batchSize = 16
+        c.training.threads = 2
+        c.grid.seeds = [3]
+        c.grid.learningRates = [0.005]
+        c.network = NetworkShape(hiddenSize: 16, layers: 2)
+        c.testKey = data.appendingPathComponent("test_key").path
+        return c
+    }
+
+    static func context() -> RunContext {
+        var o = LoadOptions()
+        o.cacheDirectory = root.appendingPathComponent("cache")
+        return RunContext(data: data, run: run, loadOptions: o)
+    }
+
+    /// Generates the data and runs the system once for all tests of the suite.
+    static let result: Result<SystemResult, Error> = {
+        Result {
+            _ = try generateSyntheticDataset(preset: SynthPreset.named("tiny")!, seed: 5, to: data,
+                                             overwrite: false, threads: 2) { _ in }
+            return try PaperSystem.run(config(), context: context())
+        }
+    }()
+
+    @Test func fusedPredictionBeatsConstantAndShuffled() throws {
+        let result = try Self.result.get()
+        let dataset = try Self.context().dataset()
+        for fusion in result.fusion {
+            let emotion = try #require(fusion.emotion)
+            let devel = try #require(fusion.scores["devel"])
+            // A constant prediction has CCC 0; a prediction shuffled across subjects keeps the
+            // marginal distribution but loses the alignment with the labels.
+            let predicted = try dataset.featureSet(fusion.name)
+            let gold = try dataset.labels(emotion)
+            var p: [Float] = [], y: [Float] = []
+            for s in dataset.subjects(in: .devel) {
+                let ps = try #require(predicted.sequences[s.id]), gs = try #require(gold.sequences[s.id])
+                for (a, b) in zip(ps.values, gs.values) where !b.isNaN { p.append(a); y.append(b) }
+            }
+            #expect(abs(concordanceCorrelation(p, y) - devel) < 1e-4, "stored devel CCC matches the written predictions")
+            var rng = RandomSource(seed: 11)
+            var shuffledP = p
+            rng.shuffle(&shuffledP)
+            let shuffled = concordanceCorrelation(shuffledP, y)
+            #expect(devel > 0.3, "devel CCC of \(fusion.name) is \(devel)")
+            #expect(devel > abs(shuffled) + 0.2, "devel \(devel) vs shuffled \(shuffled)")
+            #expect(fusion.scores["test"] != nil, "test scored against the key")
+        }
+    }
+
+    @Test func reconstructionErrorSetsCoverEverySubject() throws {
+        _ = try Self.result.get()
+        let dataset = try Self.context().dataset()
+        let labels = try dataset.labels("arousal")
+        for set in Self.config().featureSets {
+            let re = try dataset.featureSet("re-\(set)")
+            #expect(re.dim == 1)
+            for subject in dataset.subjects {
+                let seq = try #require(re.sequences[subject.id], "re-\(set) lacks \(subject.id)")
+                #expect(seq.rows == labels.sequences[subject.id]?.timestamps.count)
+                #expect(seq.values.allSatisfy { $0.isFinite && $0 >= 0 })
+            }
+        }
+    }
+
+    @Test func submissionIsCompleteAndParseable() throws {
+        _ = try Self.result.get()
+        let dataset = try Self.context().dataset()
+        let submission = Self.run.appendingPathComponent("submission")
+        for emotion in ["arousal", "valence"] {
+            let key = try LabelFolder.read(root: Self.data.appendingPathComponent("test_key"), emotion: emotion)
+            let predicted = try LabelFolder.read(root: submission, emotion: emotion)
+            for subject in dataset.subjects(in: .test) {
+                let p = try #require(predicted[subject.id], "submission lacks \(emotion)/\(subject.id)")
+                let k = try #require(key[subject.id])
+                #expect(p.timestamps == k.timestamps)
+                #expect(p.values.allSatisfy { $0.isFinite })
+            }
+            #expect(predicted.count == dataset.subjects(in: .test).count)
+        }
+    }
+
+    @Test func checkpointReloadReproducesPredictions() throws {
+        _ = try Self.result.get()
+        var context = Self.context()
+        context.run = Self.root.appendingPathComponent("predict")
+        let checkpoint = Self.run.appendingPathComponent("checkpoints/pred-egemaps-arousal.safetensors")
+        // Predict into a separate folder, reading the RE set from the original run.
+        context = RunContext(data: Self.data, run: context.run, loadOptions: context.loadOptions)
+        try FileManager.default.createDirectory(at: context.run.appendingPathComponent("feature_segments"),
+                                                withIntermediateDirectories: true)
+        try? FileManager.default.createSymbolicLink(at: context.run.appendingPathComponent("feature_segments/re-egemaps"),
+                                                    withDestinationURL: Self.run.appendingPathComponent("feature_segments/re-egemaps"))
+        _ = try Stages.predict(checkpoint: checkpoint, name: "again", context: context)
+        let original = try Self.context().dataset().featureSet("pred-egemaps-arousal")
+        let again = try context.dataset().featureSet("again")
+        for (id, seq) in original.sequences {
+            #expect(again.sequences[id]?.values == seq.values, "subject \(id)")
+        }
+    }
+
+    @Test func resumedRunDoesNotRetrain() throws {
+        let first = try Self.result.get()
+        let metrics = Self.run.appendingPathComponent("metrics/pred-fusion-arousal.json")
+        let before = try FileManager.default.attributesOfItem(atPath: metrics.path)[.modificationDate] as? Date
+        let events = EventLog()
+        var context = Self.context()
+        context.progress = { events.append($0) }
+        let second = try PaperSystem.run(Self.config(), context: context)
+        let after = try FileManager.default.attributesOfItem(atPath: metrics.path)[.modificationDate] as? Date
+        #expect(before == after)
+        #expect(events.trained == 0, "no model retrained")
+        #expect(events.skipped == first.autoencoders.count + first.regressors.count + first.fusion.count)
+        #expect(second.fusion.map(\.scores) == first.fusion.map(\.scores))
+    }
+}
+
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var trained = 0
+    private(set) var skipped = 0
+    func append(_ e: ProgressEvent) {
+        lock.lock(); defer { lock.unlock() }
+        switch e {
+        case .modelStarted: trained += 1
+        case .modelSkipped: skipped += 1
+        default: break
+        }
+    }
+}
