@@ -17,7 +17,8 @@ public enum Transpose: Sendable {
 ///   of operations whatever the split, so results do not depend on `threads`.
 ///
 /// Any sizes (0 included) and leading dimensions are accepted. Implementation: 6×16 register tile of
-/// `SIMD8<Float>` FMAs over k-blocks of at most 256 (1024 when C has ≥ 2¹⁹ elements and k > 1024);
+/// `SIMD8<Float>` FMAs over k-blocks of at most 256 (512 or 1024 when C has ≥ 2¹⁹ elements and
+/// k > 1024);
 /// op(B) is packed into 16-wide panels, or read in place when it is not transposed, m ≤ 512 and
 /// k·n ≤ 2¹⁸;
 /// op(A) is read in place when not transposed, packed otherwise. Packing buffers are per thread and
@@ -36,7 +37,7 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
     }
     let op = GemmOperands(transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb,
                           packedB: nil, accumulate: beta != 0, c: c, ldc: ldc,
-                          plan: GemmPlan(transB: transB, m: m, n: n, k: k))
+                          plan: GemmPlan(transA: transA, transB: transB, m: m, n: n, k: k))
     runSplit(op, m: m, n: n, threads: threads)
 }
 
@@ -84,8 +85,8 @@ struct GemmPlan {
         mc = GemmPlan.blockRows(kc: kc)
     }
 
-    init(transB: Transpose, m: Int, n: Int, k: Int) {
-        kc = GemmPlan.blockDepth(m: m, n: n, k: k)
+    init(transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int) {
+        kc = GemmPlan.blockDepth(transA: transA, m: m, n: n, k: k)
         // In place only while B is small enough to stay in cache: its panels are read with a
         // row stride, which is slower to stream from memory than packing it row by row.
         bInPlace = transB == .none && m <= 512 && k &* n <= 1 << 18
@@ -95,10 +96,12 @@ struct GemmPlan {
 
     static func blockRows(kc: Int) -> Int { min(240, max(6, (36_864 / kc) / 6 * 6)) }
 
-    /// k-block depth: k split into equal blocks of at most 256, or 1024 when C is large
-    /// (fewer passes over C) and k > 1024.
-    static func blockDepth(m: Int, n: Int, k: Int) -> Int {
-        let maxDepth = (m &* n >= 1 << 19 && k > 1024) ? 1024 : 256
+    /// k-block depth: k split into equal blocks of at most 256, or, when C is large (fewer passes
+    /// over C) and k > 1024, of at most 1024 (512 when Aᵀ blocks are packed too, so that they
+    /// and the packed B block share L2: measured +6–10% on 192×19200×4097 and 4097×19200×192).
+    static func blockDepth(transA: Transpose, m: Int, n: Int, k: Int) -> Int {
+        let large = m &* n >= 1 << 19 && k > 1024
+        let maxDepth = large ? (transA == .transposed ? 512 : 1024) : 256
         let blocks = (k &+ maxDepth &- 1) / maxDepth
         return (k &+ blocks &- 1) / blocks
     }
