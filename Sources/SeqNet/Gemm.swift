@@ -17,8 +17,10 @@ public enum Transpose: Sendable {
 ///   of operations whatever the split, so results do not depend on `threads`.
 ///
 /// Any sizes (0 included) and leading dimensions are accepted. Implementation: 6×16 register tile of
-/// `SIMD8<Float>` FMAs over k-blocks of at most 256 (1024 when C has ≥ 2¹⁹ elements and k > 1024);
-/// op(B) is packed into 16-wide panels, or read in place when it is not transposed and m ≤ 512;
+/// `SIMD8<Float>` FMAs over k-blocks of at most 256 (512 or 1024 when C has ≥ 2¹⁹ elements and
+/// k > 1024);
+/// op(B) is packed into 16-wide panels, or read in place when it is not transposed, m ≤ 512 and
+/// k·n ≤ 2¹⁸;
 /// op(A) is read in place when not transposed, packed otherwise. Packing buffers are per thread and
 /// reused, so steady-state calls do not allocate.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
@@ -35,7 +37,7 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
     }
     let op = GemmOperands(transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb,
                           packedB: nil, accumulate: beta != 0, c: c, ldc: ldc,
-                          plan: GemmPlan(transB: transB, m: m, n: n, k: k))
+                          plan: GemmPlan(transA: transA, transB: transB, m: m, n: n, k: k))
     runSplit(op, m: m, n: n, threads: threads)
 }
 
@@ -75,19 +77,31 @@ struct GemmPlan {
     var nc: Int
     /// Whether op(B) panels are read where they are stored.
     var bInPlace: Bool
+    /// Rows of a packed block of Aᵀ (a multiple of 6; the block stays within ~144 KiB).
+    var mc: Int
 
-    init(kc: Int, nc: Int, bInPlace: Bool) { self.kc = kc; self.nc = nc; self.bInPlace = bInPlace }
-
-    init(transB: Transpose, m: Int, n: Int, k: Int) {
-        kc = GemmPlan.blockDepth(m: m, n: n, k: k)
-        bInPlace = transB == .none && m <= 512
-        nc = bInPlace ? n : max(16, (196_608 / kc) / 16 * 16)
+    init(kc: Int, nc: Int, bInPlace: Bool) {
+        self.kc = kc; self.nc = nc; self.bInPlace = bInPlace
+        mc = GemmPlan.blockRows(kc: kc)
     }
 
-    /// k-block depth: k split into equal blocks of at most 256, or 1024 when C is large
-    /// (fewer passes over C) and k > 1024.
-    static func blockDepth(m: Int, n: Int, k: Int) -> Int {
-        let maxDepth = (m &* n >= 1 << 19 && k > 1024) ? 1024 : 256
+    init(transA: Transpose, transB: Transpose, m: Int, n: Int, k: Int) {
+        kc = GemmPlan.blockDepth(transA: transA, m: m, n: n, k: k)
+        // In place only while B is small enough to stay in cache: its panels are read with a
+        // row stride, which is slower to stream from memory than packing it row by row.
+        bInPlace = transB == .none && m <= 512 && k &* n <= 1 << 18
+        nc = bInPlace ? n : max(16, (196_608 / kc) / 16 * 16)
+        mc = GemmPlan.blockRows(kc: kc)
+    }
+
+    static func blockRows(kc: Int) -> Int { min(240, max(6, (36_864 / kc) / 6 * 6)) }
+
+    /// k-block depth: k split into equal blocks of at most 256, or, when C is large (fewer passes
+    /// over C) and k > 1024, of at most 1024 (512 when Aᵀ blocks are packed too, so that they
+    /// and the packed B block share L2: measured +6–10% on 192×19200×4097 and 4097×19200×192).
+    static func blockDepth(transA: Transpose, m: Int, n: Int, k: Int) -> Int {
+        let large = m &* n >= 1 << 19 && k > 1024
+        let maxDepth = large ? (transA == .transposed ? 512 : 1024) : 256
         let blocks = (k &+ maxDepth &- 1) / maxDepth
         return (k &+ blocks &- 1) / blocks
     }
@@ -172,29 +186,35 @@ private func gemmTile(_ op: GemmOperands, i0: Int, i1: Int, j0: Int, j1: Int) {
                 bBase = UnsafePointer(buf)
                 bPanelStride = kcur &* 16; bld = 16; fullPanels = panels
             }
-            let aPanel: UnsafeMutablePointer<Float>? = op.transA == .transposed
-                ? scratch.unsafelyUnwrapped.aBuffer(kcur &* 6) : nil
-            var i = i0
-            while i < i1 {
-                let rows = min(6, i1 &- i)
-                let aDesc: KernelA
-                if let aPanel {
-                    packATransposed(op.a, lda: op.lda, i0: i, rows: rows, p0: p0, kc: kcur, dst: aPanel)
-                    aDesc = KernelA(base: UnsafePointer(aPanel), rowStride: 1, kStride: 6)
-                } else {
-                    aDesc = KernelA(base: op.a + (i &* op.lda &+ p0), rowStride: op.lda, kStride: 1)
+            // op(A) = Aᵀ is packed a block of `mc` rows at a time (reading mc contiguous floats
+            // of each stored row); op(A) = A is read in place.
+            let aBlock: UnsafeMutablePointer<Float>? = op.transA == .transposed
+                ? scratch.unsafelyUnwrapped.aBuffer(plan.mc &* kcur) : nil
+            var ic = i0
+            while ic < i1 {
+                let mcur = aBlock == nil ? i1 &- ic : min(plan.mc, i1 &- ic)
+                if let aBlock {
+                    packATransposed(op.a, lda: op.lda, i0: ic, rows: mcur, p0: p0, kc: kcur, dst: aBlock)
                 }
-                let cRow = op.c + (i &* op.ldc &+ jc)
-                var jp = 0
-                while jp < panels {
-                    let cols = min(16, ncur &- jp &* 16)
-                    let full = jp < fullPanels
-                    runMicroKernel(rows: rows, kc: kcur, a: aDesc,
-                                   b: full ? bBase + jp &* bPanelStride : edge, ldb: full ? bld : 16,
-                                   c: cRow + jp &* 16, ldc: op.ldc, cols: cols, accumulate: accumulate)
-                    jp &+= 1
+                var i = ic
+                let iEnd = ic &+ mcur
+                while i < iEnd {
+                    let rows = min(6, iEnd &- i)
+                    let aDesc = aBlock.map { KernelA(base: UnsafePointer($0 + (i &- ic) &* kcur), rowStride: 1, kStride: 6) }
+                        ?? KernelA(base: op.a + (i &* op.lda &+ p0), rowStride: op.lda, kStride: 1)
+                    let cRow = op.c + (i &* op.ldc &+ jc)
+                    var jp = 0
+                    while jp < panels {
+                        let cols = min(16, ncur &- jp &* 16)
+                        let full = jp < fullPanels
+                        runMicroKernel(rows: rows, kc: kcur, a: aDesc,
+                                       b: full ? bBase + jp &* bPanelStride : edge, ldb: full ? bld : 16,
+                                       c: cRow + jp &* 16, ldc: op.ldc, cols: cols, accumulate: accumulate)
+                        jp &+= 1
+                    }
+                    i &+= 6
                 }
-                i &+= 6
+                ic = iEnd
             }
             p0 &+= kcur
         }

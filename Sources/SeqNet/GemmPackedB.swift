@@ -36,7 +36,7 @@ public final class GemmPackedB: @unchecked Sendable {
         self.transB = transB
         self.k = k
         self.n = n
-        blockDepth = k == 0 ? 1 : GemmPlan.blockDepth(m: 0, n: n, k: k)
+        blockDepth = k == 0 ? 1 : GemmPlan.blockDepth(transA: .none, m: 0, n: n, k: k)
         panels = (n + 15) / 16
         storage = FloatBuffer(count: k * panels * 16)
         if packing { pack(from: b, ldb: ldb) }

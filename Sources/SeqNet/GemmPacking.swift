@@ -10,46 +10,48 @@
 /// - `b`: `k×n` row-major (`transB == .none`) or `n×k` row-major (`.transposed`), row stride `ldb`.
 func packBPanels(_ transB: Transpose, b: UnsafePointer<Float>, ldb: Int,
                  p0: Int, kc: Int, j0: Int, ncur: Int, dst: UnsafeMutablePointer<Float>) {
+    if transB == .none {
+        packBRows(b + (p0 &* ldb &+ j0), ldb: ldb, kc: kc, ncur: ncur, dst: dst)
+        return
+    }
     var jp = 0
     var out = dst
     while jp < ncur {
         let cols = min(16, ncur &- jp)
-        if transB == .none {
-            packBPanelRows(b + (p0 &* ldb &+ j0 &+ jp), ldb: ldb, kc: kc, cols: cols, dst: out)
-        } else {
-            packBPanelColumns(b + ((j0 &+ jp) &* ldb &+ p0), ldb: ldb, kc: kc, cols: cols, dst: out)
-        }
+        packBPanelColumns(b + ((j0 &+ jp) &* ldb &+ p0), ldb: ldb, kc: kc, cols: cols, dst: out)
         out += kc &* 16
         jp &+= 16
     }
 }
 
-/// One panel from row-major op(B): row p of the panel is `src[p*ldb ..< p*ldb+cols]`.
+/// Panels from row-major op(B), one source row at a time (sequential reads, which the hardware
+/// prefetchers follow even when B comes from memory): row p of panel q is
+/// `src[p*ldb + 16q ..< p*ldb + 16q + 16]`.
 @inline(__always)
-private func packBPanelRows(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, cols: Int,
-                            dst: UnsafeMutablePointer<Float>) {
+private func packBRows(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, ncur: Int,
+                       dst: UnsafeMutablePointer<Float>) {
     typealias V = SIMD8<Float>
-    let out = UnsafeMutableRawPointer(dst)
-    if cols == 16 {
-        var s = UnsafeRawPointer(src)
-        let step = ldb &* 4
-        var p = 0
-        while p < kc {
-            out.storeBytes(of: s.loadUnaligned(fromByteOffset: 0, as: V.self), toByteOffset: p &* 64, as: V.self)
-            out.storeBytes(of: s.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: p &* 64 &+ 32, as: V.self)
-            s += step
-            p &+= 1
+    let fullPanels = ncur / 16, rest = ncur &- fullPanels &* 16
+    let panelBytes = kc &* 64
+    var p = 0
+    while p < kc {
+        let s = UnsafeRawPointer(src + p &* ldb)
+        var d = UnsafeMutableRawPointer(dst + p &* 16)
+        var q = 0
+        while q < fullPanels {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: q &* 64, as: V.self), toByteOffset: 0, as: V.self)
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: q &* 64 &+ 32, as: V.self), toByteOffset: 32, as: V.self)
+            d += panelBytes
+            q &+= 1
         }
-    } else {
-        var p = 0
-        while p < kc {
-            let row = dst + p &* 16
-            let s = src + p &* ldb
+        if rest > 0 {
+            let t = src + (p &* ldb &+ fullPanels &* 16)
+            let row = d.assumingMemoryBound(to: Float.self)
             var j = 0
-            while j < cols { row[j] = s[j]; j &+= 1 }
+            while j < rest { row[j] = t[j]; j &+= 1 }
             while j < 16 { row[j] = 0; j &+= 1 }
-            p &+= 1
         }
+        p &+= 1
     }
 }
 
@@ -118,41 +120,31 @@ private func transposeBlock8x8(_ s: UnsafeRawPointer, _ rowBytes: Int, _ out: Un
     out.storeBytes(of: v7, toByteOffset: 448, as: SIMD8<Float>.self)
 }
 
-/// Packs rows `i0 ..< i0+rows` (rows ≤ 6), k range `p0 ..< p0+kc` of op(A) = Aᵀ, with A stored
-/// `k×m` row-major (row stride `lda`), into a `kc × 6` panel at `dst`.
+/// Packs rows `i0 ..< i0+rows`, k range `p0 ..< p0+kc` of op(A) = Aᵀ, with A stored `k×m`
+/// row-major (row stride `lda`), into `ceil(rows/6)` consecutive `kc × 6` panels at `dst`
+/// (panel q holds rows `i0+6q ..< i0+6q+6`; rows past `rows` in the last panel are not written).
 @inline(__always)
 func packATransposed(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0: Int, kc: Int,
                      dst: UnsafeMutablePointer<Float>) {
-    var s = a + (p0 &* lda &+ i0)
-    var d = dst
-    if rows == 6 {
-        var p = 0
-        while p < kc {
-            d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
-            s += lda; d += 6
-            p &+= 1
+    let fullPanels = rows / 6, rest = rows &- fullPanels &* 6
+    let panelStride = kc &* 6
+    var p = 0
+    while p < kc {
+        let s = a + ((p0 &+ p) &* lda &+ i0)
+        var d = dst + p &* 6
+        var q = 0
+        while q < fullPanels {
+            let t = UnsafeRawPointer(s + q &* 6)
+            let o = UnsafeMutableRawPointer(d)
+            o.storeBytes(of: t.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            o.storeBytes(of: t.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self),
+                         toByteOffset: 16, as: SIMD2<Float>.self)
+            d += panelStride
+            q &+= 1
         }
-    } else {
-        var p = 0
-        while p < kc {
-            var r = 0
-            while r < rows { d[r] = s[r]; r &+= 1 }
-            s += lda; d += 6
-            p &+= 1
-        }
-    }
-}
-
-/// Packs rows `i0 ..< i0+rows` (rows ≤ 6), k range `p0 ..< p0+kc` of row-major op(A) = A
-/// (row stride `lda`) into a `kc × 6` panel at `dst`.
-@inline(__always)
-func packARows(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0: Int, kc: Int,
-               dst: UnsafeMutablePointer<Float>) {
-    var r = 0
-    while r < rows {
-        let s = a + ((i0 &+ r) &* lda &+ p0)
-        var p = 0
-        while p < kc { dst[p &* 6 &+ r] = s[p]; p &+= 1 }
-        r &+= 1
+        var r = 0
+        let t = s + fullPanels &* 6
+        while r < rest { d[r] = t[r]; r &+= 1 }
+        p &+= 1
     }
 }

@@ -1,5 +1,10 @@
 import ArgumentParser
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SeqNet
 
 /// `emofuse bench gemm`: GFLOP/s of the engine's GEMM on the products a 4-layer BiGRU/BiLSTM
@@ -11,7 +16,8 @@ struct BenchGemmCommand: ParsableCommand {
         discussion: """
             `gflops`/`us_per_call`: the median of timed samples (each at least --sample-ms long, \
             after a warm-up), then the median over --rounds rounds; `best_gflops`: the fastest \
-            sample (less sensitive to other processes). Build with `swift build -c release`.
+            sample; `cpu_gflops`: by process CPU time (all threads), which other processes \
+            sharing the cores do not inflate. Build with `swift build -c release`.
             """
     )
 
@@ -54,7 +60,7 @@ struct GemmBenchShape {
     /// Whether op(B) is packed once (``GemmPackedB``) and reused, as a recurrent layer does.
     var prepacked = false
 
-    /// The shapes of the performance notes' table (M×K×N).
+    /// The shapes of the performance notes' table (M×K×N), then the engine's own.
     static let all: [GemmBenchShape] = [
         GemmBenchShape(name: "gru_rec_fwd", m: 64, k: 64, n: 192, transA: .none, transB: .none),
         GemmBenchShape(name: "gru_rec_fwd", m: 64, k: 64, n: 192, transA: .none, transB: .transposed),
@@ -72,6 +78,14 @@ struct GemmBenchShape {
         GemmBenchShape(name: "dW_hh", m: 64, k: 19200, n: 192, transA: .transposed, transB: .none),
         GemmBenchShape(name: "dX", m: 19200, k: 192, n: 128, transA: .none, transB: .transposed),
         GemmBenchShape(name: "tiny", m: 16, k: 16, n: 16, transA: .none, transB: .none),
+        // The products SequenceNetwork issues (PyTorch weight layouts, transposed copies for NN).
+        GemmBenchShape(name: "engine_dW_ih", m: 192, k: 19200, n: 89, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dW_ih", m: 192, k: 19200, n: 128, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dW_ih", m: 192, k: 19200, n: 4097, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dW_hh", m: 192, k: 19200, n: 64, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_dX", m: 19200, k: 192, n: 89, transA: .none, transB: .none),
+        GemmBenchShape(name: "engine_dX", m: 19200, k: 192, n: 128, transA: .none, transB: .none),
+        GemmBenchShape(name: "engine_head_ae", m: 19200, k: 128, n: 89, transA: .none, transB: .none),
     ]
 
     var layout: String {
@@ -83,14 +97,18 @@ struct GemmBenchShape {
         var threads: Int
         /// Median seconds per call.
         var seconds: Double
-        /// Fastest sample's seconds per call (robust to other processes sharing the cores).
+        /// Fastest sample's seconds per call.
         var bestSeconds: Double
+        /// Median process CPU seconds per call (all threads): unaffected by time-slicing with
+        /// other processes, so comparable across a busy and an idle machine.
+        var cpuSeconds: Double
         var json: String {
             let flops = 2.0 * Double(shape.m) * Double(shape.n) * Double(shape.k)
             return "{\"shape\":\"\(shape.m)x\(shape.k)x\(shape.n)\",\"name\":\"\(shape.name)\","
                 + "\"layout\":\"\(shape.layout)\",\"threads\":\(threads),"
                 + "\"gflops\":\(EngineBench.rounded(flops / seconds / 1e9, 1)),\"us_per_call\":\(EngineBench.rounded(seconds * 1e6, 2)),"
-                + "\"best_gflops\":\(EngineBench.rounded(flops / bestSeconds / 1e9, 1))}"
+                + "\"best_gflops\":\(EngineBench.rounded(flops / bestSeconds / 1e9, 1)),"
+                + "\"cpu_gflops\":\(EngineBench.rounded(flops / cpuSeconds / 1e9, 1))}"
         }
     }
 
@@ -118,15 +136,17 @@ struct GemmBenchShape {
             if t >= sampleSeconds { break }
             calls = t <= 0 ? calls * 10 : max(calls + 1, Int(Double(calls) * sampleSeconds * 1.2 / t))
         }
-        var roundMedians: [Double] = []
+        var roundMedians: [Double] = [], cpuMedians: [Double] = []
         var best = Double.infinity
         for _ in 0..<rounds {
-            let perCall = (0..<samples).map { _ in EngineBench.seconds(calls, call) / Double(calls) }
-            roundMedians.append(EngineBench.median(perCall))
-            best = min(best, perCall.min() ?? best)
+            let perCall = (0..<samples).map { _ in EngineBench.timed(calls, call) }
+            let wall = perCall.map { $0.wall / Double(calls) }
+            roundMedians.append(EngineBench.median(wall))
+            cpuMedians.append(EngineBench.median(perCall.map { $0.cpu / Double(calls) }))
+            best = min(best, wall.min() ?? best)
         }
         return Result(shape: self, threads: threads, seconds: EngineBench.median(roundMedians),
-                      bestSeconds: best)
+                      bestSeconds: best, cpuSeconds: EngineBench.median(cpuMedians))
     }
 }
 
@@ -134,9 +154,23 @@ struct GemmBenchShape {
 enum EngineBench {
     /// Wall-clock seconds for `calls` calls of `body`.
     static func seconds(_ calls: Int, _ body: () -> Void) -> Double {
+        timed(calls, body).wall
+    }
+
+    /// Wall-clock and process CPU seconds (all threads) for `calls` calls of `body`.
+    static func timed(_ calls: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+        let cpu0 = processCPUSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<calls { body() }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (wall, processCPUSeconds() - cpu0)
+    }
+
+    /// CPU time consumed so far by this process, all threads.
+    static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     static func median(_ values: [Double]) -> Double {
