@@ -24,6 +24,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Training window length (the demo's sequences are ~300 steps, half the real ones).") var window: Int = 100
     @Option(help: "Training window hop.") var hop: Int = 25
     @Option(help: "Windows per batch.") var batchSize: Int = 32
+    @Flag(help: "Also regenerate the paper's Tables 1–8 on the demo data (about 70 more models).") var experiments = false
     @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
@@ -41,8 +42,7 @@ struct DemoCommand: ParsableCommand {
         config.training.windowHop = hop
         config.training.batchSize = batchSize
         config.training.threads = max(1, threads)
-        let key = root.appendingPathComponent("test_key")
-        if FileManager.default.fileExists(atPath: key.path) { config.testKey = key.path }
+        config.experiments = experiments
         var options = try DataOptions.parse(["--data", data, "--run", runFolder])
         options.quiet = quiet
         try runAndPrint(config, data: options)

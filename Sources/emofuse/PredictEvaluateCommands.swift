@@ -36,6 +36,9 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let scores = try Evaluation.score(predictions: URL(fileURLWithPath: predictions), data: URL(fileURLWithPath: data),
                                           testKey: testKey.map { URL(fileURLWithPath: $0) })
+        if scores.isEmpty {
+            throw ValidationError("nothing to score: no prediction file belongs to a subject with labels (withheld test labels? give --test-key)")
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

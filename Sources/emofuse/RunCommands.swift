@@ -13,9 +13,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Threads (overrides training.threads).") var threads: Int?
 
     func run() throws {
-        var configuration = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? RunConfiguration()
-        if let threads { configuration.training.threads = threads }
-        try runAndPrint(configuration, data: data)
+        try runAndPrint(try loadConfiguration(config, threads: threads), data: data)
     }
 }
 
@@ -30,11 +28,17 @@ struct ExperimentsCommand: ParsableCommand {
     @Option(help: "Threads (overrides training.threads).") var threads: Int?
 
     func run() throws {
-        var configuration = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? RunConfiguration()
+        var configuration = try loadConfiguration(config, threads: threads)
         configuration.experiments = true
-        if let threads { configuration.training.threads = threads }
         try runAndPrint(configuration, data: data)
     }
+}
+
+/// The configuration file's contents (or the defaults), with `--threads` applied.
+func loadConfiguration(_ path: String?, threads: Int?) throws -> RunConfiguration {
+    var configuration = try path.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? RunConfiguration()
+    if let threads { configuration.training.threads = threads }
+    return configuration
 }
 
 func runAndPrint(_ configuration: RunConfiguration, data: DataOptions) throws {

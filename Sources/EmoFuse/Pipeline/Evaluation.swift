@@ -33,7 +33,8 @@ public struct EvaluationScore: Codable, Sendable, Equatable {
 public enum Evaluation {
     /// Scores every `label_segments/<emotion>/` of `predictions` against the dataset's labels
     /// (and, for test subjects, against `testKey` when given). Rows pair by position and must
-    /// agree in count and timestamps; a labelled subject without a prediction file is an error.
+    /// agree in count and timestamps. Partitions without any prediction file are skipped; in the
+    /// others, a labelled subject without a prediction file is an error.
     public static func score(predictions: URL, data: URL, testKey: URL?) throws -> [EvaluationScore] {
         let dataset = try MuseDataset(root: data)
         let dir = predictions.appendingPathComponent("label_segments")
@@ -46,6 +47,9 @@ public enum Evaluation {
             let predicted = try LabelFolder.read(root: predictions, emotion: emotion)
             let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: testKey)
             for partition in Partition.allCases {
+                // A partition with no prediction at all is not scored (a submission holds test only);
+                // one with some predictions must have all of its labelled subjects.
+                guard dataset.subjects(in: partition).contains(where: { predicted[$0.id] != nil }) else { continue }
                 var pairs = FramePairs()
                 for subject in dataset.subjects(in: partition) {
                     guard let labels = gold.labels(for: subject) else { continue }

@@ -19,6 +19,13 @@ public enum PaperSystem {
         context.grid = config.grid
         context.network = config.network
         if context.testKey == nil, let key = config.testKey { context.testKey = URL(fileURLWithPath: key) }
+        // A synthetic dataset carries its withheld test labels: score against them unless told otherwise.
+        let syntheticKey = context.data.appendingPathComponent("test_key")
+        if context.testKey == nil,
+           FileManager.default.fileExists(atPath: context.data.appendingPathComponent("synth.json").path),
+           FileManager.default.fileExists(atPath: syntheticKey.path) {
+            context.testKey = syntheticKey
+        }
         try validate(config, context: context)
         try JSONFiles.write(config, to: context.run.appendingPathComponent("config.json"))
 

@@ -88,7 +88,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         "network": ["hiddenSize": true, "layers": true] as [String: Any],
         "fusion": ["sets": true, "withRE": true, "outOfFold": true] as [String: Any],
         "grid": ["cells": true, "bidirectional": true, "learningRates": true, "dropouts": true, "seeds": true] as [String: Any],
-        "training": ["maxEpochs": true, "patience": true, "batchSize": true, "windowLength": true, "windowHop": true,
+        "training": ["maxEpochs": true, "patience": true, "minRelativeImprovement": true, "batchSize": true, "windowLength": true, "windowHop": true,
                      "learningRate": true, "weightDecay": true, "clipNorm": true, "reduceOnPlateau": true,
                      "plateauPatience": true, "plateauFactor": true, "loss": true, "threads": true] as [String: Any],
     ] }

@@ -25,6 +25,10 @@ public struct ModelSpec: Codable, Sendable, Equatable, Hashable {
 public struct TrainingOptions: Codable, Sendable, Equatable {
     public var maxEpochs: Int = 100
     public var patience: Int = 15
+    /// An epoch counts as an improvement (for early stopping and best weights) only when the devel
+    /// metric beats the best so far by more than this fraction of it (0.1%): an auto-encoder's
+    /// loss otherwise creeps down by negligible amounts for all `maxEpochs`.
+    public var minRelativeImprovement: Double = 1e-3
     public var batchSize: Int = 64
     public var windowLength: Int = 300
     public var windowHop: Int = 50
@@ -148,7 +152,8 @@ public enum Trainer {
             }
             let metric = evaluate(network, sequences: devel, objective: objective, outputSize: data.outputSize,
                                   threads: options.threads)
-            let improved = objective.higherIsBetter ? metric > best : metric < best
+            let margin = best.isFinite ? abs(best) * options.minRelativeImprovement : 0
+            let improved = objective.higherIsBetter ? metric > best + margin : metric < best - margin
             if improved {
                 best = metric; bestEpoch = epoch; sinceBest = 0
                 for (saved, p) in zip(bestWeights, network.parameters) { saved.copy(from: p.value) }
@@ -193,6 +198,7 @@ extension TrainingOptions {
         func check(_ ok: Bool, _ what: String) throws { if !ok { throw TrainingError.invalid(what) } }
         try check(maxEpochs > 0, "maxEpochs must be positive (is \(maxEpochs))")
         try check(patience > 0, "patience must be positive (is \(patience))")
+        try check(minRelativeImprovement >= 0 && minRelativeImprovement < 1, "minRelativeImprovement must be in [0, 1)")
         try check(batchSize > 0, "batchSize must be positive (is \(batchSize))")
         try check(windowLength > 0, "windowLength must be positive (is \(windowLength))")
         try check(windowHop > 0, "windowHop must be positive (is \(windowHop))")
@@ -211,6 +217,7 @@ extension TrainingOptions {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? maxEpochs
         patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
+        minRelativeImprovement = try c.decodeIfPresent(Double.self, forKey: .minRelativeImprovement) ?? minRelativeImprovement
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         windowLength = try c.decodeIfPresent(Int.self, forKey: .windowLength) ?? windowLength
         windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop) ?? windowHop
