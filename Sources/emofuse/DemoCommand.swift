@@ -30,9 +30,8 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let root = URL(fileURLWithPath: data)
         if !FileManager.default.fileExists(atPath: root.appendingPathComponent("metadata/partition.csv").path) {
-            guard let preset = SynthPreset.named("demo") else { throw ValidationError("no demo preset") }
             if !quiet { FileHandle.standardError.write(Data("synthesising the demo dataset in \(data)…\n".utf8)) }
-            _ = try generateSyntheticDataset(preset: preset, seed: seed, to: root, overwrite: false,
+            _ = try generateSyntheticDataset(preset: .demo, seed: seed, to: root, overwrite: false,
                                              threads: max(1, threads)) { _ in }
         }
         var config = RunConfiguration()

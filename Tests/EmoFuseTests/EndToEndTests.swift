@@ -37,7 +37,7 @@ import Testing
     /// Generates the data and runs the system once for all tests of the suite.
     static let result: Result<SystemResult, Error> = {
         Result {
-            _ = try generateSyntheticDataset(preset: SynthPreset.named("tiny")!, seed: 5, to: data,
+            _ = try generateSyntheticDataset(preset: .tiny, seed: 5, to: data,
                                              overwrite: false, threads: 2) { _ in }
             return try PaperSystem.run(config(), context: context())
         }
