@@ -44,6 +44,8 @@ public struct Checkpoint: Sendable {
             try safeTensors().write(to: url)
         } catch let e as CheckpointError {
             throw CheckpointError(file: url.path, message: e.message)
+        } catch let e as SafeTensorsError {
+            throw CheckpointError(file: e.file, message: e.message)
         }
     }
 

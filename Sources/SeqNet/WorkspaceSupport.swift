@@ -85,12 +85,6 @@ func storeVector(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// Copies `cols` floats of each of `rows` rows from `src` (row stride `lds`) to `dst` (row stride `ldd`).
-func copyRows(rows: Int, cols: Int, src: UnsafePointer<Float>, lds: Int,
-              dst: UnsafeMutablePointer<Float>, ldd: Int) {
-    for r in 0..<rows { (dst + r * ldd).update(from: src + r * lds, count: cols) }
-}
-
 /// Writes the transpose of `src` (`rows × cols`, row-major) into `dst` (`cols × rows`, row-major),
 /// in 16×16 tiles so both sides stay in cache.
 func transpose(rows: Int, cols: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {

@@ -65,6 +65,9 @@ struct BenchLoadCommand: ParsableCommand {
         for phase in phases where !known.contains(where: { $0.0 == phase }) && phase != "aligned" {
             throw ValidationError("unknown phase '\(phase)' (first, first+cache, cached, aligned)")
         }
+        if phases.contains("cached") && !phases.contains("first+cache") && temporary {
+            throw ValidationError("phase 'cached' needs 'first+cache' before it, or a filled --cache-dir")
+        }
         for (phase, options) in known where phases.contains(phase) {
             let ds = try MuseDataset(root: root, options: options)
             var total = 0.0

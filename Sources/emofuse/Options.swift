@@ -13,7 +13,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Accept up to this many rows of difference between a feature file and its label file (trim to the shorter).")
     var rowTolerance: Int = 0
 
-    @Flag(help: "The baseline's policy: drop train/devel rows with any missing feature cell (default: keep them, fill 0 after z-scoring).")
+    @Flag(help: "The baseline's policy: drop train/devel rows with any missing feature or target cell from training (default: keep them, fill 0 after z-scoring). Outputs still cover every row.")
     var dropNanRows = false
 
     @Flag(help: "Do not read or write the binary parse cache.")

@@ -155,6 +155,28 @@ import Testing
         }
     }
 
+    /// The same with products large enough for GEMM to split them across threads (the case
+    /// above is below the split threshold, so for one direction it only runs one code path).
+    @Test(arguments: CellType.allCases)
+    func threadCountDoesNotChangeResultsWhenProductsSplit(cell: CellType) {
+        let cfg = NetworkConfig(cell: cell, inputSize: 600, hiddenSize: 64, numLayers: 2,
+                                bidirectional: false, outputSize: 2, dropout: 0)
+        let lengths = [64, 64, 50, 64, 64, 33, 64, 64]
+        let batch = TestData.batch(steps: 64, lengths: lengths, features: 600, seed: 8)
+        let w = TestData.weights(count: 64 * lengths.count * 2, seed: 9)
+        var results: [([Float], [Float], [Float])] = []
+        for threads in [1, 2] {
+            let net = SequenceNetwork(config: cfg, seed: 4)
+            net.threads = threads
+            var rng = RandomSource(seed: 1)
+            let (out, dx) = TestData.forwardBackward(net, batch, lossWeights: w, rng: &rng)
+            results.append((out.array, dx.array, TestData.gradients(net)))
+        }
+        #expect(results[1].0 == results[0].0)
+        #expect(results[1].1 == results[0].1)
+        #expect(results[1].2 == results[0].2)
+    }
+
     @Test func dropoutMaskStatisticsAndReproducibility() {
         let n = 100_000
         let ones = FloatBuffer(Array(repeating: 1, count: n))

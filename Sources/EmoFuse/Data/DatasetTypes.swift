@@ -129,14 +129,8 @@ public struct FeatureSet: Sendable {
     public let missingCells: Int
 
     public init(name: String, directory: URL, columnNames: [String], sequences: [String: FeatureSequence]) {
-        self.name = name
-        self.directory = directory
-        self.columnNames = columnNames
-        self.dim = columnNames.count
-        self.sequences = sequences
-        var missing = 0
-        for (_, s) in sequences { missing += countNaN(s.values) }
-        self.missingCells = missing
+        self.init(name: name, directory: directory, columnNames: columnNames, sequences: sequences,
+                  missingCells: sequences.values.reduce(0) { $0 + countNaN($1.values) })
     }
 
     /// With the missing-cell count already known (the loader counts while parsing).

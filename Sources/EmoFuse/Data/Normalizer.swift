@@ -13,6 +13,21 @@ public struct Normalizer: Codable, Sendable, Equatable {
         self.std = std
     }
 
+    /// Decodes and checks what `init(mean:std:)` checks: a checkpoint's statistics are user input.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let mean = try c.decode([Float].self, forKey: .mean), std = try c.decode([Float].self, forKey: .std)
+        guard mean.count == std.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
+                debugDescription: "normaliser: \(mean.count) means but \(std.count) standard deviations"))
+        }
+        guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy({ $0.isFinite }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
+                debugDescription: "normaliser: non-finite mean or non-positive standard deviation"))
+        }
+        self.init(mean: mean, std: std)
+    }
+
     public var dim: Int { mean.count }
 
     /// The identity transform for `dim` columns (mean 0, std 1).

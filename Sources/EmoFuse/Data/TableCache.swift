@@ -28,12 +28,7 @@ struct TableCache: Sendable {
     let directory: URL
 
     func entryURL(path: String, kind: TableKind) -> URL {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in "\(kind.rawValue):\(path)".utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        let hex = String(h, radix: 16)
+        let hex = String(fnv1a64("\(kind.rawValue):\(path)".utf8), radix: 16)
         return directory.appendingPathComponent(String(repeating: "0", count: 16 - hex.count) + hex + ".table")
     }
 

@@ -20,10 +20,6 @@ enum JSONFiles {
         try AtomicFile.write(try encode(value), to: url)
     }
 
-    /// FNV-1a 64-bit hash, hex: stable across runs and platforms (unlike `Hasher`).
-    static func stableHash(_ bytes: [UInt8]) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(h, radix: 16)
-    }
+    /// Hex FNV-1a of `bytes` (see ``fnv1a64(_:)``).
+    static func stableHash(_ bytes: [UInt8]) -> String { String(fnv1a64(bytes), radix: 16) }
 }

@@ -90,9 +90,5 @@ enum SynthSignals {
 
     /// A 64-bit FNV-1a hash of `text`'s UTF-8 bytes: a stable stream number per feature-set name
     /// (independent of the set's position in the preset).
-    static func stableHash(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    static func stableHash(_ text: String) -> UInt64 { fnv1a64(text.utf8) }
 }

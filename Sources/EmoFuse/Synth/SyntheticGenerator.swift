@@ -37,7 +37,7 @@ public struct SynthSubjectState: Sendable {
 }
 
 /// Generates a synthetic MuSe-Stress-like dataset in memory, one subject and feature set at a
-/// time (``writeSyntheticDataset(preset:seed:to:overwrite:threads:progress:)`` writes it to disk).
+/// time (``generateSyntheticDataset(preset:seed:to:overwrite:threads:progress:)`` writes it to disk).
 ///
 /// Deterministic: the plan, every set's extractor and every subject's data come from their own
 /// random streams derived from `seed` (subjects by ID, sets by name), so any subject can be
