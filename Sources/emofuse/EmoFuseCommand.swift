@@ -16,6 +16,7 @@ struct EmoFuseCommand: ParsableCommand {
             EvaluateCommand.self,
             InspectCommand.self,
             SynthCommand.self,
+            FeaturesCommand.self,
             BenchCommand.self,
         ]
     )
