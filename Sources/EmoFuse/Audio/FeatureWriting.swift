@@ -21,6 +21,8 @@ public enum AudioFeatureWriter {
         /// Process CPU time spent, all threads together.
         public var cpuSeconds = 0.0
         public var wallSeconds = 0.0
+        /// Each written recording's length in seconds, by ID.
+        public var durations: [String: Double] = [:]
     }
 
     /// Extracts every recording (in parallel over files, `threads` at a time) and writes the
@@ -55,9 +57,11 @@ public enum AudioFeatureWriter {
         }
         var summary = Summary()
         var failures: [AudioError] = []
-        for r in results.all {
+        for (i, r) in results.all.enumerated() {
             switch r {
-            case .success(let (rows, seconds))?: summary.files += 1; summary.rows += rows; summary.audioSeconds += seconds
+            case .success(let (rows, seconds))?:
+                summary.files += 1; summary.rows += rows; summary.audioSeconds += seconds
+                summary.durations[recordings[i].id] = seconds
             case .failure(let e)?: failures.append(e)
             case nil: break
             }
