@@ -26,7 +26,8 @@ public struct Annotation: Sendable {
         }
         var text = String(decoding: data, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift: split on any line break.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
         guard let headerLine = lines.first else { throw DatasetError(file: file, message: "empty file (expected a header such as time,value and rows)") }
         let separator: Character = headerLine.contains(",") ? "," : (headerLine.contains(";") ? ";" : "\t")
