@@ -26,8 +26,13 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Windows per batch.") var batchSize: Int = 32
     @Flag(help: "Also regenerate the paper's Tables 1–8 on the demo data (about 70 more models).") var experiments = false
     @Flag(help: "No progress output.") var quiet = false
+    // Issue 10: the demo from sound (see AudioDemoCommand.swift).
+    @Flag(help: "Demo from sound: espeak-ng speech with known prosody curves → dataset from-recordings → the system on egemaps (needs espeak-ng and openSMILE; use with --data data/demo-audio --run runs/demo-audio).") var audio = false
+    @Option(help: "--audio: number of recordings.") var audioRecordings: Int = 20
+    @Option(help: "--audio: seconds per recording.") var audioSeconds: Double = 90
 
     func run() throws {
+        if audio { return try runAudioDemo() }
         let root = URL(fileURLWithPath: data)
         if !FileManager.default.fileExists(atPath: root.appendingPathComponent("metadata/partition.csv").path) {
             if !quiet { FileHandle.standardError.write(Data("synthesising the demo dataset in \(data)…\n".utf8)) }

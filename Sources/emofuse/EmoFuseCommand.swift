@@ -18,6 +18,7 @@ struct EmoFuseCommand: ParsableCommand {
             SynthCommand.self,
             FeaturesCommand.self,
             DatasetCommand.self,
+            PredictAudioCommand.self,
             BenchCommand.self,
         ]
     )

@@ -9,6 +9,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var normalizer: Normalizer
     public var candidate: Candidate
     public var loss: LossKind
+    /// How the inputs made from audio were extracted (`emofuse features`), by input name; nil for
+    /// other features. Lets `predict --audio` extract new recordings the same way (issue 10).
+    public var extraction: [String: FeatureExtraction]? = nil
 
     static let metadataKey = "emofuse.model"
 }
@@ -61,8 +64,9 @@ struct ModelJob {
         let chosen = candidates[bestIndex]
         try AtomicFile.write(logLines.joined(separator: "\n") + "\n", to: context.logURL(name))
 
-        let card = ModelCard(name: name, role: role, inputs: inputs, emotion: emotion,
+        var card = ModelCard(name: name, role: role, inputs: inputs, emotion: emotion,
                              normalizer: aligned.normalizer, candidate: chosen, loss: lossKind(context))
+        card.extraction = FeatureExtraction.records(forInputs: inputs, dataset: dataset)  // issue 10: predict on audio
         try ModelStore.save(bestResult.network, card: card, to: context.checkpointURL(name))
 
         // Outputs cover every label row: rows the baseline policy dropped for training are predicted too.
