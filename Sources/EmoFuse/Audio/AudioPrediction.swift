@@ -114,7 +114,7 @@ public enum AudioPrediction {
 
         // One CSV and one SVG trace per recording.
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let outputs = try MuseDataset(root: run, options: LoadOptions(useCache: false)).featureSet(card.name)
+        let outputs = try MuseDataset(root: data, overlays: [run], options: LoadOptions(useCache: false)).featureSet(card.name)
         var files: [URL] = []
         for r in recordings {
             guard let seq = outputs.sequences[r.id] else { continue }
