@@ -70,6 +70,16 @@ func featuresCommandWritesAMuseFeatureSetAndReportsBadFiles() throws {
     #expect(audioError { _ = try FeatureExtractor(library: library, set: .egemaps, window: .nan) }?.message.contains("window") == true)
     let tiny = AudioClip(sampleRate: 16000, samples: [Int16](repeating: 100, count: 800), sourceFormat: "test")
     #expect(audioError { _ = try extractor.extract(tiny, file: "tiny.wav") }?.message.contains("too short") == true)
+    // Stream mode: 22050 Hz would drift from openSMILE's 10 ms clock (an error); 48 kHz of any length gives every window.
+    let odd = AudioClip(sampleRate: 22050, samples: AudioTestSupport.tone(seconds: 2, rate: 22050), sourceFormat: "test")
+    #expect(audioError { _ = try extractor.extract(odd, file: "odd.wav") }?.message.contains("22050 Hz") == true)
+    let segments = try FeatureExtractor(library: library, set: .egemaps, mode: .segments)
+    #expect(try segments.extract(odd, file: "odd.wav").timestamps.count == 4)
+    for seconds in [5.446, 7.013] {
+        let clip = AudioClip(sampleRate: 48000, samples: AudioTestSupport.tone(seconds: seconds, rate: 48000), sourceFormat: "test")
+        let f = try extractor.extract(clip, file: "long.wav")
+        #expect(f.timestamps.count == Int((seconds / 0.5).rounded(.up)) && !f.values.contains { $0.isNaN })
+    }
     let zeroRate = AudioClip(sampleRate: 0, samples: [1, 2], sourceFormat: "test")
     #expect(audioError { _ = try extractor.extract(zeroRate, file: "r0.wav") }?.message == "sample rate is 0")
 }

@@ -39,17 +39,17 @@ def grid(duration, window, hop, lld=False):
     return out
 
 
-def _smile(level, **options):
-    return opensmile.Smile(opensmile.FeatureSet.eGeMAPSv02, level, options=options or None)
+def _smile(level, feature_set=opensmile.FeatureSet.eGeMAPSv02, **options):
+    return opensmile.Smile(feature_set, level, options=options or None)
 
 
-def egemaps(x, sr, window, hop, mode):
-    """(column names, timestamps, rows x 88 array) for int16 samples x."""
+def egemaps(x, sr, window, hop, mode, feature_set=opensmile.FeatureSet.eGeMAPSv02):
+    """(column names, timestamps, rows x features array) for int16 samples x (eGeMAPSv02: 88; ComParE_2016: 6373)."""
     duration = len(x) / sr
     g = grid(duration, window, hop)
     signal = x.astype(np.float32) / 32768.0  # the package multiplies by 32768 again: same integers
     if mode == "segments":
-        smile = _smile(opensmile.FeatureLevel.Functionals)
+        smile = _smile(opensmile.FeatureLevel.Functionals, feature_set)
         rows = []
         for _, a, b in g:
             ia, ib = int(round(a * sr)), int(round(b * sr))
@@ -57,9 +57,9 @@ def egemaps(x, sr, window, hop, mode):
         return list(smile.feature_names), [t for t, _, _ in g], np.vstack(rows)
     root = os.path.join(os.path.dirname(opensmile.__file__), "core", "config", "shared")
     # openSMILE drops a listed frame that ends after its last descriptor frame: clip as EmoFuse does
-    last = math.floor((duration - 0.05) * 100 + 1e-6) / 100
+    last = math.floor((duration - 0.06) * 100 + 1e-6) / 100
     frame_list = ",".join(f"{min(a, last - 0.01):.4f}s-{min(b, last):.4f}s" for _, a, b in g)
-    smile = _smile(opensmile.FeatureLevel.Functionals,
+    smile = _smile(opensmile.FeatureLevel.Functionals, feature_set,
                    frameModeFunctionalsConf=os.path.join(root, "FrameModeFunctionalsMulti.conf.inc"),
                    frameList=frame_list)
     y = smile.process_signal(signal, sr).to_numpy()

@@ -3,7 +3,7 @@
   python3 scripts/opensmile/parity.py [--emofuse PATH] [WAV ...]
 
 For each 16-bit WAV (default: the committed fixture Tests/AudioFixtures/speech.wav) and each of
-egemaps/stream, egemaps/segments, egemaps-lld, runs `emofuse features` into a temporary dataset and
+egemaps/stream, egemaps/segments, egemaps-lld, compare/stream, runs `emofuse features` into a temporary dataset and
 compares every column with the package's output on the same windows (opensmile_reference.py):
 |swift - python| <= 1e-4 * max|python| of that column (and the same empty cells). Prints the
 largest relative difference per case; exits 1 on any failure.
@@ -18,6 +18,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+import opensmile  # noqa: E402
 import opensmile_reference as ref  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -62,7 +63,8 @@ def main():
         rid = os.path.splitext(os.path.basename(wav))[0]
         cases = [("egemaps", "stream", lambda: ref.egemaps(x, sr, 2.0, 0.5, "stream")),
                  ("egemaps", "segments", lambda: ref.egemaps(x, sr, 2.0, 0.5, "segments")),
-                 ("egemaps-lld", "stream", lambda: ref.egemaps_lld(x, sr, 0.5))]
+                 ("egemaps-lld", "stream", lambda: ref.egemaps_lld(x, sr, 0.5)),
+                 ("compare", "stream", lambda: ref.egemaps(x, sr, 2.0, 0.5, "stream", opensmile.FeatureSet.ComParE_2016))]
         for feature_set, mode, python in cases:
             with tempfile.TemporaryDirectory() as out:
                 subprocess.run([a.emofuse, "features", "--audio", wav, "--out", out, "--set", feature_set,

@@ -139,10 +139,15 @@ public struct FeatureExtractor: Sendable {
             columns = out.names
             values = Self.averagePerHop(out.rows, width: out.names.count, rows: rows, extraction: d, duration: clip.duration)
         case (_, .stream):
-            // openSMILE emits no vector for a listed frame that ends after its last descriptor frame
-            // (eGeMAPS: 10 ms frames, the last starting at ⌊(duration − 0.05 s)/10 ms⌋·10 ms): windows
-            // reaching the end of the recording stop there.
-            let lastFrame = (((clip.duration - 0.05) * 100 + 1e-6).rounded(.down)) / 100
+            // openSMILE places listed frames on its 10 ms descriptor clock: where 10 ms is not a whole
+            // number of samples (22050 Hz, 11025 Hz) that clock drifts from real time, so refuse.
+            guard clip.sampleRate % 100 == 0 else {
+                throw AudioError(file: file, message: "sample rate \(clip.sampleRate) Hz: openSMILE's 10 ms frame step is not a whole number of samples, so stream-mode windows would drift from real time; resample (e.g. `sox IN -r 16000 OUT.wav`) or use --mode segments")
+            }
+            // No vector comes back for a listed frame that ends after the last descriptor frame
+            // (≈ duration − 0.055 s, measured): windows reaching the end of the recording stop at
+            // ⌊(duration − 0.06 s)/10 ms⌋·10 ms.
+            let lastFrame = (((clip.duration - 0.06) * 100 + 1e-6).rounded(.down)) / 100
             guard lastFrame > 0.1 else {
                 throw AudioError(file: file, message: String(format: "recording too short (%.3f s) for openSMILE's analysis frames", clip.duration))
             }
