@@ -65,6 +65,11 @@ func featuresCommandWritesAMuseFeatureSetAndReportsBadFiles() throws {
     let set = try MuseDataset(root: out, options: LoadOptions(useCache: false)).featureSet("egemaps")
     #expect(set.sequences["B"]?.rows == 5 && set.columnNames.count == 88)
 
+    // ComParE 2016 functionals through the same path: 6373 columns per window.
+    let compare = try FeatureExtractor(library: library, set: .compare)
+    let c = try compare.extract(try WAVReader.read(AudioTestSupport.fixtures.appendingPathComponent("speech.wav")), file: "speech.wav")
+    #expect(c.columns.count == 6373 && c.timestamps.count == 6 && c.values.count == 6 * 6373 && c.columns[0] == "audspec_lengthL1norm_sma_range")
+
     // Bad options and a recording too short for openSMILE's analysis frames.
     #expect(audioError { _ = try FeatureExtractor(library: library, set: .egemaps, hop: 0) }?.message.contains("hop") == true)
     #expect(audioError { _ = try FeatureExtractor(library: library, set: .egemaps, window: .nan) }?.message.contains("window") == true)
