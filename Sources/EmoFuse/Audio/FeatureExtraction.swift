@@ -52,7 +52,8 @@ public struct FeatureExtraction: Codable, Equatable, Sendable {
 
     /// MuSe-Stress's grid: 500 ms hop. Window: the MuSe 2021 package's eGeMAPS functionals were
     /// computed over 2 s windows every 500 ms (Stappen et al., "The MuSe 2021 Multimodal Sentiment
-    /// Analysis Challenge", ACM MM workshop 2021, arXiv:2104.07123, Sec. "Acoustic features").
+    /// Analysis Challenge", ACM MM workshop 2021, arXiv:2104.07123, acoustic features; recalled,
+    /// not re-read when this was written — to be checked against the paper).
     public static let museWindow = 2.0
     public static let museHop = 0.5
 
