@@ -8,6 +8,7 @@ struct EmoFuseCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self,
             RunCommand.self,
+            StatusCommand.self,
             ExperimentsCommand.self,
             AutoencodeCommand.self,
             TrainCommand.self,

@@ -2,6 +2,28 @@ import ArgumentParser
 import EmoFuse
 import Foundation
 
+/// Options of `run`, `experiments` and `demo`: how the plan executes and what is printed.
+struct ExecutionOptions: ParsableArguments {
+    @Option(help: "The run configuration (JSON); every key is optional.") var config: String?
+    @Option(help: "Training threads in all (overrides training.threads; default \(TrainingOptions().threads)).") var threads: Int?
+    @Option(help: "Models trained at the same time (each with threads / jobs threads; same results).") var jobs: Int = 1
+    @Flag(help: "Print the plan (every model, its upstream models, done / stale / to run, epoch budget) and stop.") var dryRun = false
+    @Flag(help: "With --dry-run: print the plan as JSON.") var json = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
+    }
+
+    /// The configuration file's contents (or `base`), with `--threads` applied.
+    func configuration(base: RunConfiguration = RunConfiguration()) throws -> RunConfiguration {
+        var configuration = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? base
+        if let threads { configuration.training.threads = threads }
+        return configuration
+    }
+}
+
 /// `emofuse run`: the whole pipeline from one configuration file.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,11 +31,10 @@ struct RunCommand: ParsableCommand {
         abstract: "Run the paper's whole system (auto-encoders, regressors, fusion, report) from a JSON configuration.")
 
     @OptionGroup var data: DataOptions
-    @Option(help: "The run configuration (JSON); every key is optional.") var config: String?
-    @Option(help: "Threads (overrides training.threads).") var threads: Int?
+    @OptionGroup var execution: ExecutionOptions
 
     func run() throws {
-        try runAndPrint(try loadConfiguration(config, threads: threads), data: data)
+        try runSystem(try execution.configuration(), data: data, execution: execution)
     }
 }
 
@@ -24,26 +45,42 @@ struct ExperimentsCommand: ParsableCommand {
         abstract: "Regenerate the paper's experiments (Tables 1–9) on a dataset: the system plus every ablation.")
 
     @OptionGroup var data: DataOptions
-    @Option(help: "The run configuration (JSON); `experiments` is forced on.") var config: String?
-    @Option(help: "Threads (overrides training.threads).") var threads: Int?
+    @OptionGroup var execution: ExecutionOptions
 
     func run() throws {
-        var configuration = try loadConfiguration(config, threads: threads)
+        var configuration = try execution.configuration()
         configuration.experiments = true
-        try runAndPrint(configuration, data: data)
+        try runSystem(configuration, data: data, execution: execution)
     }
 }
 
-/// The configuration file's contents (or the defaults), with `--threads` applied.
-func loadConfiguration(_ path: String?, threads: Int?) throws -> RunConfiguration {
-    var configuration = try path.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? RunConfiguration()
-    if let threads { configuration.training.threads = threads }
-    return configuration
+/// `emofuse status`: where each planned model of a run folder stands.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Per planned model of a run folder: done, stale (why), running, failed or to run, with devel score and time. Exit 0 when everything is done.")
+
+    @Option(name: .customLong("run"), help: "The run folder (of `emofuse run` / `experiments`).") var runFolder: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (plan, context) = try RunRecord.load(run: URL(fileURLWithPath: runFolder))
+        let statuses = try Runner(plan: plan, context: context).status()
+        print(json ? try jsonText(statuses) : planText(plan, statuses))
+        if statuses.contains(where: { $0.state != "done" }) { throw ExitCode(1) }
+    }
 }
 
-func runAndPrint(_ configuration: RunConfiguration, data: DataOptions) throws {
+/// Runs (or with --dry-run, describes) the system and prints its final table.
+func runSystem(_ configuration: RunConfiguration, data: DataOptions, execution: ExecutionOptions) throws {
+    let context = try data.context(jobs: execution.jobs)
+    if execution.dryRun {
+        let runner = try PaperSystem.runner(configuration, context: context)
+        let statuses = try runner.status()
+        print(execution.json ? try jsonText(statuses) : planText(runner.plan, statuses))
+        return
+    }
     let start = Date()
-    let context = try makeContext(data, nil)
     let result = try PaperSystem.run(configuration, context: context)
     print(Report.finalTable(result.fusion, emotions: configuration.emotions))
     if let experiments = result.experiments {
@@ -52,4 +89,33 @@ func runAndPrint(_ configuration: RunConfiguration, data: DataOptions) throws {
     print("report: \(data.runURL.appendingPathComponent("report.md").path)")
     print("submission: \(data.runURL.appendingPathComponent("submission").path)")
     print(String(format: "wall time: %.1f s", Date().timeIntervalSince(start)))
+}
+
+/// The plan as a person reads it: notes, then a line per model.
+func planText(_ plan: Plan, _ statuses: [ModelStatus]) -> String {
+    var counts: [String: Int] = [:]
+    for s in statuses { counts[s.state, default: 0] += 1 }
+    let roles = [ModelRole.autoencoder, .regressor, .fusion].map { r in "\(plan.models.filter { $0.role == r }.count) \(r.rawValue)" }
+    var text = "plan: \(plan.models.count) models (\(roles.joined(separator: ", "))), at most \(plan.epochBudget) epochs in all; "
+        + ["done", "stale", "running", "failed", "to run"].compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ") + "\n"
+    for note in plan.notes { text += "  \(note)\n" }
+    let width = statuses.map(\.name.count).max() ?? 0
+    for s in statuses {
+        var line = s.name.padding(toLength: width + 2, withPad: " ", startingAt: 0)
+            + s.state.padding(toLength: 8, withPad: " ", startingAt: 0)
+        if let metric = s.develMetric { line += " devel \(Report.fmt(metric))" }
+        if let seconds = s.seconds { line += String(format: " %.0fs", seconds) }
+        line += "  ≤\(s.epochBudget) epochs"
+        if !s.upstream.isEmpty { line += "  ← \(s.upstream.joined(separator: ", "))" }
+        if let reason = s.reason { line += "  (\(reason))" }
+        text += line + "\n"
+    }
+    return text
+}
+
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
