@@ -37,7 +37,7 @@ struct EvaluateCommand: ParsableCommand {
         let scores = try Evaluation.score(predictions: URL(fileURLWithPath: predictions), data: URL(fileURLWithPath: data),
                                           testKey: testKey.map { URL(fileURLWithPath: $0) })
         if scores.isEmpty {
-            throw ValidationError(testKey == nil
+            throw CommandFailure(testKey == nil
                 ? "nothing to score: no prediction file belongs to a subject with labels (withheld test labels? give --test-key)"
                 : "nothing to score: neither the dataset nor the test key \(testKey!) has labels for the predicted subjects")
         }
@@ -50,4 +50,10 @@ struct EvaluateCommand: ParsableCommand {
             for s in scores { print("| \(s.emotion) | \(s.partition) | \(Report.fmt(s.ccc)) | \(s.frames) |") }
         }
     }
+}
+
+/// An error reported as `Error: <message>` with a non-zero exit, without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }
