@@ -9,6 +9,7 @@ struct EmoFuseCommand: ParsableCommand {
             DemoCommand.self,
             RunCommand.self,
             StatusCommand.self,
+            JobCommand.self,
             ExperimentsCommand.self,
             AutoencodeCommand.self,
             TrainCommand.self,

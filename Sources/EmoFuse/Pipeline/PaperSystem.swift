@@ -76,12 +76,8 @@ public enum PaperSystem {
     /// Runs the system: plans it, runs the plan (reusing finished models), computes the robustness
     /// comparison and experiment tables from the outputs, writes the report.
     public static func run(_ config: RunConfiguration, context: RunContext) throws -> SystemResult {
-        let context = try context.resolvingTestKey(config.testKey)
-        let plan = try self.plan(config)
-        let runner = try Runner(plan: plan, context: context)
-        try JSONFiles.write(config, to: context.run.appendingPathComponent("config.json"))
-        try JSONFiles.write(plan, to: context.run.appendingPathComponent("plan.json"))
-        try JSONFiles.write(RunRecord(context), to: context.run.appendingPathComponent("run.json"))
+        let runner = try prepare(config, context: context)
+        let (plan, context) = (runner.plan, runner.context)
         let outcomes = try runner.run()
 
         var result = SystemResult(plan: plan)
@@ -149,5 +145,16 @@ extension PaperSystem {
     /// and `status`): nothing is trained or written.
     public static func runner(_ config: RunConfiguration, context: RunContext) throws -> Runner {
         try Runner(plan: try plan(config), context: try context.resolvingTestKey(config.testKey))
+    }
+
+    /// The runner, after writing the configuration, the plan and where the data are into the run
+    /// folder (`config.json`, `plan.json`, `run.json`): what `status` and cluster tasks read.
+    public static func prepare(_ config: RunConfiguration, context: RunContext) throws -> Runner {
+        let runner = try self.runner(config, context: context)
+        let run = runner.context.run
+        try JSONFiles.write(config, to: run.appendingPathComponent("config.json"))
+        try JSONFiles.write(runner.plan, to: run.appendingPathComponent("plan.json"))
+        try JSONFiles.write(RunRecord(runner.context), to: run.appendingPathComponent("run.json"))
+        return runner
     }
 }

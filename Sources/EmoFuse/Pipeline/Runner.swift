@@ -202,9 +202,21 @@ public final class Runner: @unchecked Sendable {
     }
 
     /// Reuses `model` if it is done, else trains it and commits its outputs.
-    private func runOne(_ model: PlannedModel, done: (String) -> Bool) throws -> ModelOutcome {
+    func runOne(_ model: PlannedModel, done: (String) -> Bool) throws -> ModelOutcome {
         let dataset = try context.dataset()
-        let current = try check(model, dataset: dataset, upstreamDone: done)
+        if let marker = try reusable(model, dataset: dataset, upstreamDone: done) { return marker }
+        try beginRetraining(model)
+        defer { state.clearRunning(model.name) }
+        let read = try filesRead(model, dataset: dataset)
+        let staging = try state.freshStaging(model.name)
+        let outcome = try train(model, into: staging, log: context.logURL(model.name))
+        try faultInjection?(model.name, .staged)
+        return try commit(model, staging: staging, outcome: outcome, read: read)
+    }
+
+    /// The model's marker when it is done and current (said as progress), else nil (said why).
+    func reusable(_ model: PlannedModel, dataset: MuseDataset, upstreamDone: (String) -> Bool) throws -> ModelOutcome? {
+        let current = try check(model, dataset: dataset, upstreamDone: upstreamDone)
         if current == .done, let marker = readMarker(model.name) {
             context.progress?(.modelSkipped(model: model.name))
             return marker
@@ -213,29 +225,34 @@ public final class Runner: @unchecked Sendable {
             throw ConfigurationError(file: context.run.path, message: "\(model.name) is being trained by \(who): wait for it to end, or stop it")
         }
         if case .stale(let why) = current { context.progress?(.modelStale(model: model.name, reason: why)) }
+        return nil
+    }
 
-        // 1. The old marker goes first: from here until the new one is written, nothing trusts this model.
+    /// The old marker goes first: from here until the new one is written, nothing trusts this model.
+    func beginRetraining(_ model: PlannedModel) throws {
         try? FileManager.default.removeItem(at: context.metricsURL(model.name))
         try faultInjection?(model.name, .markerRemoved)
         state.setRunning(model.name)
-        defer { state.clearRunning(model.name) }
-        let read = try filesRead(model, dataset: dataset)
+    }
 
-        // 2. Train into a staging folder laid out like the run folder; the log grows per epoch.
-        let staging = try state.freshStaging(model.name)
-        let log = try JSONLinesLog(url: context.logURL(model.name))
+    /// Trains into a staging folder laid out like the run folder; the log grows per epoch.
+    /// `firstCandidate`: the grid index of the model's first candidate (a split grid's task).
+    func train(_ model: PlannedModel, into staging: URL, log url: URL, firstCandidate: Int = 0) throws -> ModelOutcome {
+        let log = try JSONLinesLog(url: url)
+        defer { log.close() }
         let threads = max(1, model.settings.training.threads / max(1, context.jobs))
         let maxEpochs = model.settings.training.maxEpochs
         context.progress?(.modelStarted(model: model.name, candidates: model.candidates.count, maxEpochs: maxEpochs))
         let training = ModelTraining(model: model, context: context, threads: threads) { [context] index, count, label, record in
-            log.append(candidate: index, label: label, record)
+            log.append(candidate: firstCandidate + index, label: label, record)
             context.progress?(.epoch(model: model.name, candidate: index, candidates: count, record: record, maxEpochs: maxEpochs))
         }
-        var outcome = try training.run(staging: staging)
-        log.close()
-        try faultInjection?(model.name, .staged)
+        return try training.run(staging: staging)
+    }
 
-        // 3. Move the outputs into place, each item whole.
+    /// Moves the staged outputs into place, each item whole, then writes the marker, last.
+    func commit(_ model: PlannedModel, staging: URL, outcome: ModelOutcome, read: [String: String]) throws -> ModelOutcome {
+        var outcome = outcome
         var wrote: [String: String] = [:]
         let checkpoint = "checkpoints/\(model.name).safetensors"
         try state.replace(context.run.appendingPathComponent(checkpoint), with: staging.appendingPathComponent(checkpoint))
@@ -252,7 +269,6 @@ public final class Runner: @unchecked Sendable {
         }
         try faultInjection?(model.name, .outputsMoved)
 
-        // 4. The marker, last.
         outcome.provenance = Provenance(settings: ProvenanceSettings(model, load: context.loadOptions), code: code,
                                         read: read, wrote: wrote)
         try JSONFiles.write(outcome, to: context.metricsURL(model.name))
