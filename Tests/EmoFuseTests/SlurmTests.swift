@@ -26,34 +26,15 @@ struct SlurmTests {
         return url
     }()
 
-    /// The `emofuse` executable built beside this test bundle.
-    static var emofuse: URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("emofuse")
-    }
-
-    @discardableResult
     static func cli(_ args: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = emofuse
-        process.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        environment["EMOFUSE_CACHE"] = root.appendingPathComponent("cache").path
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        if !allowFailure && process.terminationStatus != 0 {
-            Issue.record("emofuse \(args.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        let r = try EmofuseCLI.run(args, cache: root.appendingPathComponent("cache"))
+        if !allowFailure && r.status != 0 {
+            Issue.record("emofuse \(args.joined(separator: " ")) exited \(r.status): \(r.stdout)\(r.stderr)")
         }
-        return (process.terminationStatus, output)
+        return (r.status, r.stdout + r.stderr)
     }
 
     static let setup: Result<(data: URL, config: URL, local: URL), Error> = Result {
-        #expect(FileManager.default.isExecutableFile(atPath: emofuse.path), "build the emofuse executable first")
         let data = root.appendingPathComponent("data")
         try cli(["synth", "--out", data.path, "--preset", "tiny", "--seed", "6"])
         let config = root.appendingPathComponent("config.json")
@@ -69,7 +50,7 @@ struct SlurmTests {
     }
 
     static func statuses(_ run: URL) throws -> [ModelStatus] {
-        let out = try cli(["status", "--run", run.path, "--json"], allowFailure: true).output
+        let out = try EmofuseCLI.run(["status", "--run", run.path, "--json"], cache: root.appendingPathComponent("cache")).stdout
         return try JSONDecoder().decode([ModelStatus].self, from: Data(out.utf8))
     }
 
