@@ -18,6 +18,9 @@ struct EmoFuseCommand: ParsableCommand {
             EvaluateCommand.self,
             InspectCommand.self,
             SynthCommand.self,
+            FeaturesCommand.self,
+            DatasetCommand.self,
+            PredictAudioCommand.self,
             BenchCommand.self,
         ]
     )
