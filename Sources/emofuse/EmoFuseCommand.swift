@@ -17,6 +17,7 @@ struct EmoFuseCommand: ParsableCommand {
             InspectCommand.self,
             SynthCommand.self,
             BenchCommand.self,
+            StreamCommand.self,
         ]
     )
 }
