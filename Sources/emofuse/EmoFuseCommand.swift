@@ -18,6 +18,7 @@ struct EmoFuseCommand: ParsableCommand {
             SynthCommand.self,
             BenchCommand.self,
             StreamCommand.self,
+            ImportCommand.self,
         ]
     )
 }
