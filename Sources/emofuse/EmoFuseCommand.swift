@@ -8,6 +8,8 @@ struct EmoFuseCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self,
             RunCommand.self,
+            StatusCommand.self,
+            JobCommand.self,
             ExperimentsCommand.self,
             AutoencodeCommand.self,
             TrainCommand.self,

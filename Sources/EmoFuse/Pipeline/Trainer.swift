@@ -21,32 +21,6 @@ public struct ModelSpec: Codable, Sendable, Equatable, Hashable {
     }
 }
 
-/// How a model is trained (the paper's: Adam, ≤ 100 epochs, early stopping after 15 without improvement).
-public struct TrainingOptions: Codable, Sendable, Equatable {
-    public var maxEpochs: Int = 100
-    public var patience: Int = 15
-    /// An epoch counts as an improvement (for early stopping and best weights) only when the devel
-    /// metric beats the best so far by more than this fraction of it (0.1%): an auto-encoder's
-    /// loss otherwise creeps down by negligible amounts for all `maxEpochs`.
-    public var minRelativeImprovement: Double = 1e-3
-    public var batchSize: Int = 64
-    public var windowLength: Int = 300
-    public var windowHop: Int = 50
-    public var learningRate: Float = 1e-3
-    public var weightDecay: Float = 0
-    /// Clip the global gradient norm to this value (none when nil).
-    public var clipNorm: Float? = nil
-    /// Multiply the learning rate by `plateauFactor` after `plateauPatience` epochs without improvement.
-    public var reduceOnPlateau: Bool = false
-    public var plateauPatience: Int = 5
-    public var plateauFactor: Float = 0.5
-    /// Loss for regressors (auto-encoders always use MSE).
-    public var loss: LossKind = .ccc
-    public var threads: Int = 1
-
-    public init() {}
-}
-
 /// What a model learns: a regression target (early-stopped on devel CCC, higher is better) or its
 /// own input (early-stopped on devel reconstruction MSE, lower is better).
 public enum Objective: String, Codable, Sendable {
@@ -192,43 +166,4 @@ public enum Trainer {
     }
 }
 
-extension TrainingOptions {
-    /// Rejects settings that would hang or trap the trainer, naming the setting.
-    public func validate() throws {
-        func check(_ ok: Bool, _ what: String) throws { if !ok { throw TrainingError.invalid(what) } }
-        try check(maxEpochs > 0, "maxEpochs must be positive (is \(maxEpochs))")
-        try check(patience > 0, "patience must be positive (is \(patience))")
-        try check(minRelativeImprovement >= 0 && minRelativeImprovement < 1, "minRelativeImprovement must be in [0, 1)")
-        try check(batchSize > 0, "batchSize must be positive (is \(batchSize))")
-        try check(windowLength > 0, "windowLength must be positive (is \(windowLength))")
-        try check(windowHop > 0, "windowHop must be positive (is \(windowHop))")
-        try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive (is \(learningRate))")
-        try check(weightDecay >= 0, "weightDecay must not be negative")
-        try check(clipNorm.map { $0 > 0 } ?? true, "clipNorm must be positive")
-        try check(plateauPatience > 0 && plateauFactor > 0 && plateauFactor < 1, "plateauPatience > 0 and 0 < plateauFactor < 1")
-        try check(threads > 0, "threads must be positive")
-    }
-}
-
-// Decoding with defaults for absent keys (run configurations give only what they change).
-extension TrainingOptions {
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? maxEpochs
-        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
-        minRelativeImprovement = try c.decodeIfPresent(Double.self, forKey: .minRelativeImprovement) ?? minRelativeImprovement
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
-        windowLength = try c.decodeIfPresent(Int.self, forKey: .windowLength) ?? windowLength
-        windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop) ?? windowHop
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? weightDecay
-        clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm) ?? clipNorm
-        reduceOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceOnPlateau) ?? reduceOnPlateau
-        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience) ?? plateauPatience
-        plateauFactor = try c.decodeIfPresent(Float.self, forKey: .plateauFactor) ?? plateauFactor
-        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? loss
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
-    }
-}
 
