@@ -22,6 +22,8 @@ struct EmoFuseCommand: ParsableCommand {
             DatasetCommand.self,
             PredictAudioCommand.self,
             BenchCommand.self,
+            StreamCommand.self,
+            ImportCommand.self,
         ]
     )
 }
