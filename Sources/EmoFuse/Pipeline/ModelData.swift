@@ -11,6 +11,14 @@ public struct ModelSequence: Sendable {
     public let inputs: [Float]
     /// `rows × outputSize`, row-major; NaN marks a step without a label.
     public let targets: [Float]
+
+    /// `inputs.count` and `targets.count` must be multiples of `rows` (the caller's sizes).
+    public init(id: String, partition: Partition, rows: Int, inputs: [Float], targets: [Float]) {
+        precondition(rows >= 0 && (rows == 0 || (inputs.count % rows == 0 && targets.count % rows == 0)),
+                     "ModelSequence \(id): \(inputs.count) inputs and \(targets.count) targets for \(rows) rows")
+        self.id = id; self.partition = partition; self.rows = rows
+        self.inputs = inputs; self.targets = targets
+    }
 }
 
 /// A set of sequences with fixed input and output sizes.
