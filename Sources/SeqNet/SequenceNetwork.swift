@@ -301,3 +301,66 @@ func zeroPaddedRows(steps: Int, batch: Int, lengths: [Int], matrix: UnsafeMutabl
         }
     }
 }
+
+/// Floating-point operations of one pass of ``SequenceNetwork``, counted analytically from the
+/// products and gate passes it performs (for a batch whose sequences all have `steps` steps).
+///
+/// - `gemm`: 2·m·n·k for every product issued: per layer and direction the input projection
+///   (all steps), the hidden product of every step but the first (its state is zero and it is
+///   skipped); backward adds the per-step `dG·W_hh`, `dW_ih`, `dW_hh` (first step left out) and
+///   the input gradient `dG·W_ih`, which layer 0 skips unless the caller asks for it; the head's
+///   forward, weight gradient and input gradient.
+/// - `gates`: the fused element-wise step kernels, counting every add, subtract and multiply as
+///   written and each σ / tanh as one (GRU: 14 per unit forward, 17 backward; LSTM: 17 and 23).
+/// Not counted: dropout, bias-gradient sums, the loss and the optimizer (a few operations per
+/// element or parameter; under 1% of the total for the benchmarked models).
+public struct PassFlops: Sendable, Equatable {
+    public var gemm: Double = 0
+    public var gates: Double = 0
+    public var total: Double { gemm + gates }
+
+    public init(gemm: Double = 0, gates: Double = 0) { self.gemm = gemm; self.gates = gates }
+
+    public static func + (a: PassFlops, b: PassFlops) -> PassFlops {
+        PassFlops(gemm: a.gemm + b.gemm, gates: a.gates + b.gates)
+    }
+
+    public static func * (n: Double, a: PassFlops) -> PassFlops {
+        PassFlops(gemm: n * a.gemm, gates: n * a.gates)
+    }
+}
+
+extension NetworkConfig {
+    /// A forward pass (training or inference) over `batch` sequences of `steps` steps.
+    public func forwardFlops(steps: Int, batch: Int) -> PassFlops {
+        let T = Double(steps), B = Double(batch), H = Double(hiddenSize)
+        let dirs = Double(bidirectional ? 2 : 1), G = Double(cell == .gru ? 3 : 4)
+        let later = Double(max(0, steps - 1))
+        var f = PassFlops()
+        for k in 0..<numLayers {
+            let I = Double(k == 0 ? inputSize : (bidirectional ? 2 : 1) * hiddenSize)
+            f.gemm += dirs * (2 * T * B * I * G * H + 2 * later * B * H * G * H)
+            f.gates += dirs * T * B * H * (cell == .gru ? 14 : 17)
+        }
+        f.gemm += 2 * T * B * dirs * H * Double(outputSize)
+        return f
+    }
+
+    /// The backward pass after a training forward of the same shape; `inputGradient`: whether
+    /// the caller asked for `∂L/∂input` (layer 0's input gradient product).
+    public func backwardFlops(steps: Int, batch: Int, inputGradient: Bool = false) -> PassFlops {
+        let T = Double(steps), B = Double(batch), H = Double(hiddenSize)
+        let dirs = Double(bidirectional ? 2 : 1), G = Double(cell == .gru ? 3 : 4)
+        let later = Double(max(0, steps - 1))
+        var f = PassFlops()
+        for k in 0..<numLayers {
+            let I = Double(k == 0 ? inputSize : (bidirectional ? 2 : 1) * hiddenSize)
+            // dG·W_hh per step and dW_hh (first step out), dW_ih, dX (not for layer 0 unless asked).
+            f.gemm += dirs * (2 * 2 * later * B * G * H * H + 2 * T * B * G * H * I)
+            if k > 0 || inputGradient { f.gemm += dirs * 2 * T * B * G * H * I }
+            f.gates += dirs * T * B * H * (cell == .gru ? 17 : 23)
+        }
+        f.gemm += 2 * 2 * T * B * dirs * H * Double(outputSize)
+        return f
+    }
+}

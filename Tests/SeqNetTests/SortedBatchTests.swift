@@ -51,3 +51,25 @@ import Testing
         #expect(i1.array == o1.array)
     }
 }
+
+/// The analytic FLOP count `bench train` divides by, checked on a network small enough to
+/// count by hand.
+@Suite struct FlopCountTests {
+    @Test func countsEveryProductAndGatePass() {
+        // GRU, 1 layer, one direction, I = 2, H = 1, 1 output; T = 2 steps, B = 1.
+        let cfg = NetworkConfig(cell: .gru, inputSize: 2, hiddenSize: 1, numLayers: 1,
+                                bidirectional: false, outputSize: 1)
+        // Forward: X·W_ihᵀ 2·2·2·3 = 24, h·W_hhᵀ of step 2 only 2·1·1·3 = 6, head 2·2·1·1 = 4.
+        #expect(cfg.forwardFlops(steps: 2, batch: 1) == PassFlops(gemm: 34, gates: 28))
+        // Backward: dG·W_hh (step 2) 6, dW_hh 6, dW_ih 24, no input gradient; head dW 4, dX 4.
+        #expect(cfg.backwardFlops(steps: 2, batch: 1) == PassFlops(gemm: 44, gates: 34))
+        #expect(cfg.backwardFlops(steps: 2, batch: 1, inputGradient: true) == PassFlops(gemm: 68, gates: 34))
+        // A second layer's input is dirs·H wide and always gets its input gradient.
+        let two = NetworkConfig(cell: .lstm, inputSize: 2, hiddenSize: 1, numLayers: 2,
+                                bidirectional: true, outputSize: 1)
+        // Layer 1 per direction: G = 4, I = 2: input 2·2·2·4 = 32, hidden 2·1·4 = 8; ×2 directions.
+        let layer0 = 2.0 * (32 + 8), layer1 = 2.0 * (32 + 8), head = 2.0 * 2 * 2
+        #expect(two.forwardFlops(steps: 2, batch: 1).gemm == layer0 + layer1 + head)
+        #expect(two.forwardFlops(steps: 2, batch: 1).gates == 2 * 2 * 2 * 17)
+    }
+}
