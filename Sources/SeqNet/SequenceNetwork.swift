@@ -65,6 +65,19 @@ public final class SequenceNetwork: @unchecked Sendable {
     var inferenceWorkspace: Workspace?
     /// What `backward` needs from the last training forward.
     private var pending: PendingPass?
+    /// The last training forward's result, reused by the next one of the same size once the
+    /// caller has let go of it (a 4097-wide output is 315 MB per batch to fault in and zero).
+    private var trainingOutput: FloatBuffer?
+
+    /// `slot`'s buffer when it holds `count` floats and nobody else holds it; else a new one,
+    /// kept in `slot`. The caller overwrites every element.
+    private func outputBuffer(_ slot: inout FloatBuffer?, count: Int) -> FloatBuffer {
+        if slot?.count == count && isKnownUniquelyReferenced(&slot) { return slot.unsafelyUnwrapped }
+        slot = nil                              // freed before the new one is allocated
+        let fresh = FloatBuffer(count: count)
+        slot = fresh
+        return fresh
+    }
 
     private struct PendingPass {
         let steps: Int
@@ -115,7 +128,8 @@ public final class SequenceNetwork: @unchecked Sendable {
     /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`;
     /// `batch.values` is then retained and read again by `backward`, so it must not change in between.
     /// An inference forward (`training` false) uses separate, smaller buffers and leaves the last
-    /// training forward's state intact.
+    /// training forward's state intact. The result is the caller's: the network reuses a training
+    /// result's memory for a later training forward only once the caller no longer holds it.
     public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RandomSource) -> FloatBuffer {
         precondition(batch.features == config.inputSize,
                      "SequenceNetwork.forward: batch has \(batch.features) features, network expects \(config.inputSize)")
@@ -149,7 +163,10 @@ public final class SequenceNetwork: @unchecked Sendable {
         }
 
         let H = config.hiddenSize, dirs = directions, width = dirs * H
-        let result = FloatBuffer(count: rows * config.outputSize)
+        // Training only: a training loop's batches are mostly one shape, and a kept inference
+        // result would add to the peak memory of the next training epoch.
+        let result = training ? outputBuffer(&trainingOutput, count: rows * config.outputSize)
+                              : FloatBuffer(count: rows * config.outputSize)
         batch.lengths.withUnsafeBufferPointer { lengthsBuffer in
             let lengths = masked ? lengthsBuffer.baseAddress : nil
             var x = UnsafePointer(input.pointer), xStride = config.inputSize
@@ -277,6 +294,7 @@ public final class SequenceNetwork: @unchecked Sendable {
     public func releaseWorkspaces() {
         trainingWorkspace = nil
         inferenceWorkspace = nil
+        trainingOutput = nil
         pending = nil
     }
 }
