@@ -16,22 +16,16 @@ extension DemoCommand {
         let layout = try AudioDemo.synthesise(root: sources, recordings: audioRecordings, seconds: audioSeconds, seed: seed)
         let extractor = try FeatureExtractor(library: try OpenSmileLibrary.load(), set: .egemaps)
         let built = try RecordingsDataset.build(audio: layout.audio, annotations: layout.annotations, partition: layout.partition,
-                                                out: root, extractor: extractor, threads: max(1, threads), progress: log.handler)
+                                                out: root, extractor: extractor, threads: RunConfiguration.demo.training.threads, progress: log.handler)
         log.finish()
         for w in built.warnings { log.line("warning: \(w)") }
         log.line(String(format: "dataset %@: %.1f min of audio, features in %.1f s", root.path, built.features.audioSeconds / 60,
                         built.features.wallSeconds))
-        var config = RunConfiguration()
+        var config = try execution.configuration(base: .demo)
         config.featureSets = ["egemaps"]
         config.fusion.sets = ["egemaps"]
         config.emotions = built.emotions
         config.robustness = false
-        config.training.maxEpochs = epochs
-        config.training.patience = patience
-        config.training.windowLength = window
-        config.training.windowHop = hop
-        config.training.batchSize = batchSize
-        config.training.threads = max(1, threads)
         try runAudioSystem(config, data: root, run: URL(fileURLWithPath: runFolder))
         print(String(format: "wall time: %.1f s", Date().timeIntervalSince(start)))
     }

@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: training/inference speed of the engine, GEMM kernels, dataset loading.",
-        subcommands: [BenchTrainCommand.self, BenchGemmCommand.self, BenchLoadCommand.self],
+        subcommands: [BenchTrainCommand.self, BenchGemmCommand.self, BenchLoadCommand.self, BenchStreamCommand.self],
         defaultSubcommand: BenchTrainCommand.self
     )
 }

@@ -8,6 +8,8 @@ struct EmoFuseCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self,
             RunCommand.self,
+            StatusCommand.self,
+            JobCommand.self,
             ExperimentsCommand.self,
             AutoencodeCommand.self,
             TrainCommand.self,
@@ -20,6 +22,8 @@ struct EmoFuseCommand: ParsableCommand {
             DatasetCommand.self,
             PredictAudioCommand.self,
             BenchCommand.self,
+            StreamCommand.self,
+            ImportCommand.self,
         ]
     )
 }

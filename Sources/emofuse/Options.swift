@@ -2,7 +2,7 @@ import ArgumentParser
 import EmoFuse
 import Foundation
 
-/// `--data`, `--run`, loading and output options shared by the stage commands.
+/// `--data`, `--run`, loading and output options shared by the commands that run models.
 struct DataOptions: ParsableArguments {
     @Option(help: "The dataset root in the MuSe layout (only ever read).")
     var data: String
@@ -19,75 +19,88 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Do not read or write the binary parse cache.")
     var noCache = false
 
-    @Option(help: "Withheld test labels (a folder with label_segments/<emotion>/<ID>.csv) to score test predictions.")
+    @Option(help: "Withheld test labels: a folder with label_segments/<emotion>/<ID>.csv or <emotion>/<ID>.csv.")
     var testKey: String?
 
     @Flag(help: "No progress output.")
     var quiet = false
 
+    func validate() throws {
+        guard rowTolerance >= 0 else { throw ValidationError("--row-tolerance must not be negative") }
+    }
+
     var loadOptions: LoadOptions {
-        var o = LoadOptions()
-        o.rowTolerance = rowTolerance
-        o.dropNaNRows = dropNanRows
-        o.useCache = !noCache
-        return o
+        LoadOptions(rowTolerance: rowTolerance, dropNaNRows: dropNanRows, useCache: !noCache)
     }
 
     var dataURL: URL { URL(fileURLWithPath: data) }
     var runURL: URL { URL(fileURLWithPath: run) }
+
+    /// The context models run in; the test key (if given) is checked here.
+    func context(jobs: Int = 1) throws -> RunContext {
+        var context = RunContext(data: dataURL, run: runURL, loadOptions: loadOptions, jobs: jobs,
+                                 progress: ProgressPrinter.make(quiet: quiet))
+        if let testKey {
+            context.testKey = try TestKey(root: URL(fileURLWithPath: testKey), emotions: try context.dataset().emotionNames)
+        }
+        return context
+    }
 }
 
-/// Training and grid options shared by the stage commands.
+/// Training and grid options of the stage commands. Every option is optional: what is not given
+/// keeps the default of ``ModelSettings`` (the paper's), shown in each help text.
 struct TrainingFlags: ParsableArguments {
-    @Option(help: "Maximum epochs per model.") var epochs: Int = 100
-    @Option(help: "Early stopping: epochs without devel improvement.") var patience: Int = 15
-    @Option(help: "Windows per batch.") var batchSize: Int = 64
-    @Option(help: "Training window length in steps.") var window: Int = 300
-    @Option(help: "Training window hop in steps.") var hop: Int = 50
-    @Option(help: "Loss of regressors: ccc, mse or l1.") var loss: String = "ccc"
-    @Option(help: "Comma-separated cells to try: gru, lstm.") var cells: String = "gru"
+    private static let d = ModelSettings()
+
+    @Option(help: "Maximum epochs per model (default \(d.training.maxEpochs)).") var epochs: Int?
+    @Option(help: "Early stopping: epochs without devel improvement (default \(d.training.patience)).") var patience: Int?
+    @Option(help: "Windows per batch (default \(d.training.batchSize)).") var batchSize: Int?
+    @Option(help: "Training window length in steps (default \(d.training.windowLength)).") var window: Int?
+    @Option(help: "Training window hop in steps (default \(d.training.windowHop)).") var hop: Int?
+    @Option(help: "Loss of regressors (default \(d.training.loss.rawValue)).") var loss: LossKind?
+    @Option(help: "Comma-separated cells to try: gru, lstm (default \(d.grid.cells.map(\.rawValue).joined(separator: ","))).") var cells: String?
     @Flag(help: "Unidirectional networks (default: bidirectional).") var unidirectional = false
-    @Option(help: "Comma-separated learning rates to try (the paper: 0.001,0.005,0.0005).") var lr: String = "0.001"
-    @Option(help: "Comma-separated dropout rates to try (the paper: 0.1,0.2,0.5).") var dropout: String = "0.2"
-    @Option(help: "Comma-separated seeds to try.") var seeds: String = "1"
-    @Option(help: "Clip the gradient norm to this value.") var clipNorm: Float?
+    @Option(help: "Comma-separated learning rates to try (default \(d.grid.learningRates.map { "\($0)" }.joined(separator: ",")); the paper: 0.001,0.005,0.0005).") var lr: String?
+    @Option(help: "Comma-separated dropout rates to try (default \(d.grid.dropouts.map { "\($0)" }.joined(separator: ",")); the paper: 0.1,0.2,0.5).") var dropout: String?
+    @Option(help: "Comma-separated seeds to try (default \(d.grid.seeds.map { "\($0)" }.joined(separator: ","))).") var seeds: String?
+    @Option(help: "Units per direction (default \(d.network.hiddenSize)).") var hiddenSize: Int?
+    @Option(help: "Recurrent layers (default \(d.network.layers)).") var layers: Int?
+    @Option(help: "Clip the gradient norm to this value (default: no clipping).") var clipNorm: Float?
     @Flag(help: "Halve the learning rate after 5 epochs without improvement.") var reduceOnPlateau = false
-    @Option(help: "Threads (results are reproducible for a given thread count).") var threads: Int = 2
+    @Option(help: "Threads (default \(d.training.threads); results are the same for any thread count).") var threads: Int?
 
-    func training() throws -> TrainingOptions {
-        var o = TrainingOptions()
-        o.maxEpochs = epochs; o.patience = patience; o.batchSize = batchSize
-        o.windowLength = window; o.windowHop = hop; o.threads = max(1, threads)
-        o.clipNorm = clipNorm; o.reduceOnPlateau = reduceOnPlateau
-        guard let l = LossKind(rawValue: loss) else { throw ValidationError("--loss must be ccc, mse or l1, not '\(loss)'") }
-        o.loss = l
-        guard epochs > 0, patience > 0, batchSize > 0, window > 0, hop > 0 else {
-            throw ValidationError("--epochs, --patience, --batch-size, --window and --hop must be positive")
-        }
-        return o
+    /// The default settings with the given options applied, validated.
+    func settings() throws -> ModelSettings {
+        var s = ModelSettings()
+        if let epochs { s.training.maxEpochs = epochs }
+        if let patience { s.training.patience = patience }
+        if let batchSize { s.training.batchSize = batchSize }
+        if let window { s.training.windowLength = window }
+        if let hop { s.training.windowHop = hop }
+        if let loss { s.training.loss = loss }
+        if let threads { s.training.threads = threads }
+        if let clipNorm { s.training.clipNorm = clipNorm }
+        if reduceOnPlateau { s.training.reduceOnPlateau = true }
+        if let hiddenSize { s.network.hiddenSize = hiddenSize }
+        if let layers { s.network.layers = layers }
+        if let cells { s.grid.cells = try list(cells, "cells") { CellType(rawValue: $0) } }
+        if unidirectional { s.grid.bidirectional = [false] }
+        if let lr { s.grid.learningRates = try list(lr, "lr") { Float($0) } }
+        if let dropout { s.grid.dropouts = try list(dropout, "dropout") { Float($0) } }
+        if let seeds { s.grid.seeds = try list(seeds, "seeds") { UInt64($0) } }
+        do { try s.validate() } catch { throw ValidationError("\(error)") }
+        return s
     }
 
-    func grid() throws -> HyperparameterGrid {
-        func list<T>(_ s: String, _ name: String, _ parse: (String) -> T?) throws -> [T] {
-            let items = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let values = items.compactMap(parse)
-            guard !items.isEmpty, values.count == items.count else { throw ValidationError("--\(name): cannot read '\(s)'") }
-            return values
-        }
-        return HyperparameterGrid(cells: try list(cells, "cells") { CellType(rawValue: $0) },
-                                  bidirectional: [!unidirectional],
-                                  learningRates: try list(lr, "lr") { Float($0) },
-                                  dropouts: try list(dropout, "dropout") { Float($0) },
-                                  seeds: try list(seeds, "seeds") { UInt64($0) })
+    private func list<T>(_ s: String, _ name: String, _ parse: (String) -> T?) throws -> [T] {
+        let items = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = items.compactMap(parse)
+        guard !items.isEmpty, values.count == items.count else { throw ValidationError("--\(name): cannot read '\(s)'") }
+        return values
     }
 }
 
-func makeContext(_ data: DataOptions, _ flags: TrainingFlags?) throws -> RunContext {
-    RunContext(data: data.dataURL, run: data.runURL, loadOptions: data.loadOptions,
-               training: try flags?.training() ?? TrainingOptions(), grid: try flags?.grid() ?? HyperparameterGrid(),
-               testKey: data.testKey.map { URL(fileURLWithPath: $0) },
-               progress: ProgressPrinter.make(quiet: data.quiet))
-}
+extension LossKind: ExpressibleByArgument {}
 
 func splitList(_ s: String) -> [String] {
     s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

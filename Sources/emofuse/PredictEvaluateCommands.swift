@@ -6,19 +6,19 @@ import Foundation
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Run a saved model on every subject of a dataset and write its output feature set (and, for a fusion model, the submission).")
+        abstract: "Run a saved model on every subject of a dataset and write its output feature set (and, for a fusion model, the submission).",
+        discussion: "Input sets are looked up in --run, then in the checkpoint's own run folder, then in --data. A run folder's own trained outputs are never overwritten.")
 
     @Option(help: "A checkpoint written by autoencode/train/fuse/run (checkpoints/<name>.safetensors).") var checkpoint: String
     @OptionGroup var data: DataOptions
     @Option(help: "Output feature-set name (default: the model's own).") var name: String?
-    @Option(help: "Threads.") var threads: Int = 2
+    @Option(help: "Threads (default \(TrainingOptions().threads)).") var threads: Int = TrainingOptions().threads
 
     func run() throws {
-        var context = try makeContext(data, nil)
-        context.training.threads = threads
-        let card = try Stages.predict(checkpoint: URL(fileURLWithPath: checkpoint), name: name, context: context)
-        print("wrote \(data.run)/feature_segments/\(name ?? card.name)"
-              + (card.role == .fusion ? " and \(data.run)/submission/label_segments/\(card.emotion ?? "")" : ""))
+        let result = try Stages.predict(checkpoint: URL(fileURLWithPath: checkpoint), name: name, threads: threads,
+                                        context: try data.context())
+        print("wrote \(result.featureSet.path)" + (result.submission.map { " and \($0.path)" } ?? ""))
+        if let note = result.note { print(note) }
     }
 }
 
@@ -30,14 +30,16 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Folder holding label_segments/<emotion>/<ID>.csv with predictions.") var predictions: String
     @Option(help: "The dataset root (labels and partitions).") var data: String
-    @Option(help: "Withheld test labels (a folder with label_segments/<emotion>/<ID>.csv).") var testKey: String?
+    @Option(help: "Withheld test labels: a folder with label_segments/<emotion>/<ID>.csv or <emotion>/<ID>.csv.") var testKey: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let scores = try Evaluation.score(predictions: URL(fileURLWithPath: predictions), data: URL(fileURLWithPath: data),
                                           testKey: testKey.map { URL(fileURLWithPath: $0) })
         if scores.isEmpty {
-            throw ValidationError("nothing to score: no prediction file belongs to a subject with labels (withheld test labels? give --test-key)")
+            throw CommandFailure(testKey == nil
+                ? "nothing to score: no prediction file belongs to a subject with labels (withheld test labels? give --test-key)"
+                : "nothing to score: neither the dataset nor the test key \(testKey!) has labels for the predicted subjects")
         }
         if json {
             let encoder = JSONEncoder()
@@ -48,4 +50,10 @@ struct EvaluateCommand: ParsableCommand {
             for s in scores { print("| \(s.emotion) | \(s.partition) | \(Report.fmt(s.ccc)) | \(s.frames) |") }
         }
     }
+}
+
+/// An error reported as `Error: <message>` with a non-zero exit, without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }

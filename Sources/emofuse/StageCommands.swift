@@ -14,9 +14,9 @@ struct AutoencodeCommand: ParsableCommand {
     @Option(help: "Comma-separated feature sets.") var features: String
 
     func run() throws {
-        let context = try makeContext(data, training)
+        let context = try data.context(), settings = try training.settings()
         for set in splitList(features) {
-            let o = try Stages.autoencode(set: set, context: context)
+            let o = try Stages.autoencode(set: set, settings: settings, context: context)
             print("\(o.name): devel reconstruction MSE \(Report.fmt(o.develMetric)) → \(data.run)/feature_segments/\(o.name)")
         }
     }
@@ -34,11 +34,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Comma-separated extra sets, e.g. re-egemaps.") var with: String = ""
     @Option(help: "The emotion (a folder under label_segments).") var emotion: String
     @Option(help: "Output feature-set name (default pred-<features>-<emotion>).") var name: String?
-    @Option(help: "Also write <name>-oof: k-fold out-of-fold predictions for the train partition.") var folds: Int = 0
+    @Option(help: "Also write <name>-oof: k-fold out-of-fold predictions for the train partition (k ≥ 2).") var folds: Int = 0
+
+    func validate() throws {
+        guard folds == 0 || folds >= 2 else { throw ValidationError("--folds must be 0 (none) or at least 2") }
+    }
 
     func run() throws {
         let o = try Stages.regress(features: splitList(features) + splitList(with), emotion: emotion, name: name,
-                                   folds: folds, context: try makeContext(data, training))
+                                   folds: folds, settings: try training.settings(), context: try data.context())
         print("\(o.name): \(o.chosen.label); CCC " + o.scores.keys.sorted().map { "\($0) \(Report.fmt(o.scores[$0]!))" }.joined(separator: ", "))
     }
 }
@@ -60,7 +64,7 @@ struct FuseCommand: ParsableCommand {
     func run() throws {
         let o = try Stages.fuse(predictions: splitList(inputs), with: splitList(with), emotion: emotion,
                                 outOfFold: folds > 1, name: name, submission: true,
-                                context: try makeContext(data, training))
+                                settings: try training.settings(), context: try data.context())
         print("\(o.name): \(o.chosen.label); CCC " + o.scores.keys.sorted().map { "\($0) \(Report.fmt(o.scores[$0]!))" }.joined(separator: ", "))
         print("submission: \(data.run)/submission/label_segments/\(emotion)/")
     }

@@ -25,12 +25,13 @@ func predictionOnNewAudioReproducesTheRunAndRefusesOtherExtractions() throws {
     let extractor = try FeatureExtractor(library: library, set: .egemaps)
     _ = try RecordingsDataset.build(audio: audio, annotations: ann, partition: dir.appendingPathComponent("partition.csv"),
                                     out: data, extractor: extractor, threads: 2)
-    var training = TrainingOptions()
-    training.maxEpochs = 2; training.patience = 2; training.windowLength = 4; training.windowHop = 2; training.batchSize = 4
-    var context = RunContext(data: data, run: run, loadOptions: LoadOptions(useCache: false), training: training)
-    context.network = NetworkShape(hiddenSize: 4, layers: 1)
-    try Stages.autoencode(set: "egemaps", context: context)
-    try Stages.regress(features: ["egemaps", "re-egemaps"], emotion: "arousal", name: "pred-egemaps-arousal", context: context)
+    var settings = ModelSettings(network: NetworkShape(hiddenSize: 4, layers: 1))
+    settings.training.maxEpochs = 2; settings.training.patience = 2; settings.training.windowLength = 4
+    settings.training.windowHop = 2; settings.training.batchSize = 4
+    let context = RunContext(data: data, run: run, loadOptions: LoadOptions(useCache: false))
+    try Stages.autoencode(set: "egemaps", settings: settings, context: context)
+    try Stages.regress(features: ["egemaps", "re-egemaps"], emotion: "arousal", name: "pred-egemaps-arousal",
+                       settings: settings, context: context)
     let checkpoint = run.appendingPathComponent("checkpoints/pred-egemaps-arousal.safetensors")
     let card = try ModelStore.load(from: checkpoint).card
     #expect(card.extraction == ["egemaps": extractor.description])

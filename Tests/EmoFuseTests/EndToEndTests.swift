@@ -138,13 +138,10 @@ import Testing
         var context = Self.context()
         context.run = Self.root.appendingPathComponent("predict")
         let checkpoint = Self.run.appendingPathComponent("checkpoints/pred-egemaps-arousal.safetensors")
-        // Predict into a separate folder, reading the RE set from the original run.
-        context = RunContext(data: Self.data, run: context.run, loadOptions: context.loadOptions)
-        try FileManager.default.createDirectory(at: context.run.appendingPathComponent("feature_segments"),
-                                                withIntermediateDirectories: true)
-        try? FileManager.default.createSymbolicLink(at: context.run.appendingPathComponent("feature_segments/re-egemaps"),
-                                                    withDestinationURL: Self.run.appendingPathComponent("feature_segments/re-egemaps"))
+        // Predict into a separate folder: the RE set it reads is found in the checkpoint's own run folder.
         _ = try Stages.predict(checkpoint: checkpoint, name: "again", context: context)
+        // Into the run folder itself, the trained model's outputs are never overwritten.
+        #expect(throws: ConfigurationError.self) { try Stages.predict(checkpoint: checkpoint, context: Self.context()) }
         let original = try Self.context().dataset().featureSet("pred-egemaps-arousal")
         let again = try context.dataset().featureSet("again")
         for (id, seq) in original.sequences {
@@ -155,8 +152,9 @@ import Testing
     @Test func outOfFoldPredictionsReplaceOnlyTrainRows() throws {
         _ = try Self.result.get()
         let context = Self.context()
+        let settings = Self.config().modelSettings
         let o = try Stages.regress(features: ["egemaps", "re-egemaps"], emotion: "arousal", name: "oof-check",
-                                   folds: 3, context: context)
+                                   folds: 3, settings: settings, context: context)
         #expect(o.scores["train-oof"] != nil)
         let dataset = try context.dataset()
         let inSample = try dataset.featureSet("oof-check"), oof = try dataset.featureSet("oof-check-oof")
@@ -171,7 +169,7 @@ import Testing
         // In-sample train predictions fit the labels better than out-of-fold ones: the reason to cross-fit.
         #expect(try #require(o.scores["train"]) > (try #require(o.scores["train-oof"])))
         let fused = try Stages.fuse(predictions: ["oof-check"], emotion: "arousal", outOfFold: true,
-                                    name: "fusion-oof-check", context: context)
+                                    name: "fusion-oof-check", settings: settings, context: context)
         #expect(fused.inputs == ["oof-check-oof"])
         #expect(FileManager.default.fileExists(atPath: Self.run.appendingPathComponent("feature_segments/fusion-oof-check").path))
     }
@@ -180,7 +178,8 @@ import Testing
         _ = try Self.result.get()
         var context = Self.context()
         context.loadOptions.dropNaNRows = true   // vggface has face-lost (empty) rows
-        _ = try Stages.regress(features: ["vggface"], emotion: "valence", name: "dropnan-check", context: context)
+        _ = try Stages.regress(features: ["vggface"], emotion: "valence", name: "dropnan-check",
+                               settings: Self.config().modelSettings, context: context)
         let dataset = try Self.context().dataset()
         let labels = try dataset.labels("valence"), predicted = try dataset.featureSet("dropnan-check")
         for subject in dataset.subjects {
@@ -199,9 +198,8 @@ import Testing
         let after = try FileManager.default.attributesOfItem(atPath: metrics.path)[.modificationDate] as? Date
         #expect(before == after)
         #expect(events.trained == 0, "no model retrained")
-        // Every model is found finished: the stages' own, plus the robustness comparison's lookups
-        // (the system's fusion model again, and its twin without RE) per emotion.
-        #expect(events.skipped == first.autoencoders.count + first.regressors.count + 3 * first.fusion.count)
+        // Every planned model is found finished and current, once.
+        #expect(events.skipped == first.plan.models.count)
         #expect(second.robustness == first.robustness)
         #expect(second.fusion.map(\.scores) == first.fusion.map(\.scores))
 

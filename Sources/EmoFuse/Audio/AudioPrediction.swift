@@ -140,10 +140,9 @@ public enum AudioPrediction {
     /// Runs each saved model over the temporary dataset, inputs first. The one place that calls
     /// the pipeline (kept small so that it follows the pipeline's entry points).
     static func runModels(_ models: [(checkpoint: URL, name: String)], data: URL, run: URL, threads: Int) throws {
-        var context = RunContext(data: data, run: run, loadOptions: LoadOptions(useCache: false))
-        context.training.threads = max(1, threads)
+        let context = RunContext(data: data, run: run, loadOptions: LoadOptions(useCache: false))
         for m in models {
-            try Stages.predict(checkpoint: m.checkpoint, name: m.name, context: context)
+            try Stages.predict(checkpoint: m.checkpoint, name: m.name, threads: max(1, threads), context: context)
         }
     }
 }

@@ -4,7 +4,11 @@ import Foundation
 /// into sequences by ID. Every file is parsed strictly; errors name file, line and column.
 public enum LabelFolder {
     public static func read(root: URL, emotion: String) throws -> [String: LabelSequence] {
-        let dir = root.appendingPathComponent("label_segments").appendingPathComponent(emotion)
+        try read(directory: root.appendingPathComponent("label_segments").appendingPathComponent(emotion))
+    }
+
+    /// Reads every `<ID>.csv` of one folder.
+    public static func read(directory dir: URL) throws -> [String: LabelSequence] {
         guard isDirectory(dir) else {
             throw DatasetError(file: dir.path, message: "label folder not found")
         }
@@ -37,6 +41,7 @@ public enum Evaluation {
     /// others, a labelled subject without a prediction file is an error.
     public static func score(predictions: URL, data: URL, testKey: URL?) throws -> [EvaluationScore] {
         let dataset = try MuseDataset(root: data)
+        let testKey = try testKey.map { try TestKey(root: $0, emotions: dataset.emotionNames) }
         let dir = predictions.appendingPathComponent("label_segments")
         let emotions = subfolders(of: dir).sorted()
         guard !emotions.isEmpty else {

@@ -19,100 +19,107 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
     public var tables: [ExperimentTable]
 }
 
-/// The paper's experiments (Tables 1–8) on the configured data, each model a named stage in the
-/// run folder (`exp-…`), so reruns resume. Table 9 is the system itself (see ``Report``).
+/// The paper's experiments (Tables 1–8) as models of the plan (`exp-…` names, so reruns reuse
+/// them) and tables filled from their devel scores. Table 9 is the system itself (see ``Report``).
 public enum Experiments {
     static let cellVariants: [(name: String, cell: CellType, bidirectional: Bool)] = [
         ("LSTM", .lstm, false), ("BiLSTM", .lstm, true), ("GRU", .gru, false), ("BiGRU", .gru, true),
     ]
 
-    public static func run(_ config: RunConfiguration, context: RunContext) throws -> ExperimentResults {
-        var tables: [ExperimentTable] = []
-        func variant(_ cell: CellType, _ bi: Bool, _ loss: LossKind) -> RunContext {
-            var c = context
-            c.grid.cells = [cell]; c.grid.bidirectional = [bi]
-            c.training.loss = loss
-            return c
+    /// Adds the ablation models and the tables of the paper's experiments to `plan`.
+    static func plan(_ config: RunConfiguration, into plan: inout Plan) throws {
+        func settings(_ cell: CellType, _ bi: Bool, _ loss: LossKind) -> ModelSettings {
+            var s = config.modelSettings
+            s.grid.cells = [cell]; s.grid.bidirectional = [bi]
+            s.training.loss = loss
+            return s
         }
-        func ccc(_ outcome: ModelOutcome) -> Double? { outcome.scores["devel"] }
-
+        /// An ablation regressor; returns its name.
+        func ablation(_ v: (name: String, cell: CellType, bidirectional: Bool), _ loss: LossKind, withRE: Bool,
+                      _ set: String, _ emotion: String, table: String) throws -> String {
+            let name = ModelName.ablation(cell: v.name, loss: loss.rawValue, withRE: withRE, set, emotion)
+            try plan.add(PlannedModel(name: name, role: .regressor,
+                                      inputs: withRE ? [set, ModelName.autoencoder(set)] : [set], emotion: emotion,
+                                      settings: settings(v.cell, v.bidirectional, loss), purpose: "Table \(table)"))
+            return name
+        }
+        let biGRU = cellVariants[3]
         // Tables 1, 2: cell type, features only, CCC loss.
         for (t, emotion) in [("1", "arousal"), ("2", "valence")] where config.emotions.contains(emotion) {
-            var rows: [ExperimentTable.Row] = []
+            var rows: [TablePlan.Row] = []
             for set in config.featureSets {
-                var values: [Double?] = []
-                for v in cellVariants {
-                    let o = try Stages.regress(features: [set], emotion: emotion,
-                                               name: "exp-\(v.name.lowercased())-ccc-\(set)-\(emotion)",
-                                               context: variant(v.cell, v.bidirectional, .ccc))
-                    values.append(ccc(o))
-                }
-                rows.append(.init(label: set, values: values, paper: paper(PaperNumbers.cells, emotion, set, 4)))
+                let models = try cellVariants.map { try ablation($0, .ccc, withRE: false, set, emotion, table: t) }
+                rows.append(.init(label: set, models: models, paper: paper(PaperNumbers.cells, emotion, set, 4)))
             }
-            tables.append(ExperimentTable(id: t, title: "Recurrent cell, features only, CCC loss: devel CCC, \(emotion)",
-                                          columns: cellVariants.map(\.name), rows: rows))
+            plan.tables.append(TablePlan(id: t, title: "Recurrent cell, features only, CCC loss: devel CCC, \(emotion)",
+                                         columns: cellVariants.map(\.name), rows: rows))
         }
         // Tables 3, 4: loss function, BiGRU, features only.
         for (t, emotion) in [("3", "arousal"), ("4", "valence")] where config.emotions.contains(emotion) {
-            var rows: [ExperimentTable.Row] = []
+            var rows: [TablePlan.Row] = []
             for set in config.featureSets {
-                var values: [Double?] = []
-                for loss in [LossKind.mse, .l1, .ccc] {
-                    let o = try Stages.regress(features: [set], emotion: emotion,
-                                               name: "exp-bigru-\(loss.rawValue)-\(set)-\(emotion)",
-                                               context: variant(.gru, true, loss))
-                    values.append(ccc(o))
-                }
-                rows.append(.init(label: set, values: values, paper: paper(PaperNumbers.losses, emotion, set, 3)))
+                let models = try [LossKind.mse, .l1, .ccc].map { try ablation(biGRU, $0, withRE: false, set, emotion, table: t) }
+                rows.append(.init(label: set, models: models, paper: paper(PaperNumbers.losses, emotion, set, 3)))
             }
-            tables.append(ExperimentTable(id: t, title: "Loss function, BiGRU, features only: devel CCC, \(emotion)",
-                                          columns: ["MSE", "L1", "CCC"], rows: rows))
+            plan.tables.append(TablePlan(id: t, title: "Loss function, BiGRU, features only: devel CCC, \(emotion)",
+                                         columns: ["MSE", "L1", "CCC"], rows: rows))
         }
         // Tables 5, 6: the difficulty indicator, BiGRU.
         for (t, emotion) in [("5", "arousal"), ("6", "valence")] where config.emotions.contains(emotion) {
-            var rows: [ExperimentTable.Row] = []
+            var rows: [TablePlan.Row] = []
             for set in config.featureSets {
-                try Stages.autoencode(set: set, context: context)
-                let plain = try Stages.regress(features: [set], emotion: emotion,
-                                               name: "exp-bigru-ccc-\(set)-\(emotion)", context: variant(.gru, true, .ccc))
-                let withRE = try Stages.regress(features: [set, "re-\(set)"], emotion: emotion,
-                                                name: "exp-bigru-ccc-re-\(set)-\(emotion)", context: variant(.gru, true, .ccc))
-                rows.append(.init(label: set, values: [ccc(plain), ccc(withRE)], paper: paper(PaperNumbers.re, emotion, set, 2)))
+                try plan.add(PlannedModel(name: ModelName.autoencoder(set), role: .autoencoder, inputs: [set], emotion: nil,
+                                          settings: config.modelSettings, purpose: "Table \(t): RE of \(set)"))
+                let plain = try ablation(biGRU, .ccc, withRE: false, set, emotion, table: t)
+                let withRE = try ablation(biGRU, .ccc, withRE: true, set, emotion, table: t)
+                rows.append(.init(label: set, models: [plain, withRE], paper: paper(PaperNumbers.re, emotion, set, 2)))
             }
-            tables.append(ExperimentTable(id: t, title: "Difficulty indicator, BiGRU: devel CCC, \(emotion)",
-                                          columns: ["features", "features + RE"], rows: rows))
+            plan.tables.append(TablePlan(id: t, title: "Difficulty indicator, BiGRU: devel CCC, \(emotion)",
+                                         columns: ["features", "features + RE"], rows: rows))
         }
         // Table 7: fusion of the system's unimodal predictions, predictions only.
-        var rows7: [ExperimentTable.Row] = []
+        var rows7: [TablePlan.Row] = []
         for (sets, paperValues) in PaperNumbers.fusionCombinations where sets.allSatisfy(config.featureSets.contains) {
-            var values: [Double?] = []
+            var models: [String?] = []
             for emotion in ["arousal", "valence"] {
-                guard config.emotions.contains(emotion) else { values.append(nil); continue }
-                let o = try Stages.fuse(predictions: sets.map { "pred-\($0)-\(emotion)" }, emotion: emotion,
-                                        name: "exp-fusion-\(sets.joined(separator: "+"))-\(emotion)", context: context)
-                values.append(ccc(o))
+                guard config.emotions.contains(emotion) else { models.append(nil); continue }
+                let name = ModelName.fusionVariant(sets, withRE: false, outOfFold: false, emotion)
+                var model = PaperSystem.fusionModel(config, emotion: emotion, withRE: false, sets: sets, name: name,
+                                                    purpose: "Table 7")
+                model.inputs = sets.map { ModelName.regressor([$0], emotion) }
+                try plan.add(model)
+                models.append(name)
             }
-            rows7.append(.init(label: sets.joined(separator: " + "), values: values, paper: paperValues))
+            rows7.append(.init(label: sets.joined(separator: " + "), models: models, paper: paperValues))
         }
         if !rows7.isEmpty {
-            tables.append(ExperimentTable(id: "7", title: "Fusion combinations, predictions only: devel CCC",
-                                          columns: ["arousal", "valence"], rows: rows7))
+            plan.tables.append(TablePlan(id: "7", title: "Fusion combinations, predictions only: devel CCC",
+                                         columns: ["arousal", "valence"], rows: rows7))
         }
-        // Table 8: the configured fusion sets, predictions only vs predictions + RE.
-        var plain: [Double?] = [], withRE: [Double?] = []
+        // Table 8: the configured fusion sets, predictions only vs predictions + RE (the robustness
+        // comparison's pair, planned by the system whenever experiments run).
+        let sets = config.fusionSets.sets
+        var plain: [String?] = [], withRE: [String?] = []
         for emotion in ["arousal", "valence"] {
-            guard config.emotions.contains(emotion) else { plain.append(nil); withRE.append(nil); continue }
-            let (b, a) = try Robustness.fusionPair(config, emotion: emotion, context: context)
-            plain.append(ccc(a)); withRE.append(ccc(b))
+            guard let pair = plan.robustness.first(where: { $0.emotion == emotion }) else {
+                plain.append(nil); withRE.append(nil); continue
+            }
+            plain.append(pair.withoutRE); withRE.append(pair.withRE)
         }
-        let paper8 = config.fusion.sets == ["egemaps", "vggface", "fau_intensity"]
-        tables.append(ExperimentTable(id: "8", title: "Fusion of \(config.fusion.sets.joined(separator: " + ")): devel CCC",
-                                      columns: ["arousal", "valence"],
-                                      rows: [.init(label: "predictions", values: plain, paper: paper8 ? PaperNumbers.fusionRE[0] : [nil, nil]),
-                                             .init(label: "predictions + RE", values: withRE, paper: paper8 ? PaperNumbers.fusionRE[1] : [nil, nil])]))
-        let results = ExperimentResults(tables: tables)
-        try JSONFiles.write(results, to: context.run.appendingPathComponent("experiments.json"))
-        return results
+        let paper8 = sets == RunConfiguration.paperFusionSets
+        plan.tables.append(TablePlan(id: "8", title: "Fusion of \(sets.joined(separator: " + ")): devel CCC",
+                                     columns: ["arousal", "valence"],
+                                     rows: [.init(label: "predictions", models: plain, paper: paper8 ? PaperNumbers.fusionRE[0] : [nil, nil]),
+                                            .init(label: "predictions + RE", models: withRE, paper: paper8 ? PaperNumbers.fusionRE[1] : [nil, nil])]))
+    }
+
+    /// The tables filled with the devel score of each cell's model.
+    public static func tables(_ plans: [TablePlan], outcomes: [String: ModelOutcome]) -> ExperimentResults {
+        ExperimentResults(tables: plans.map { t in
+            ExperimentTable(id: t.id, title: t.title, columns: t.columns, rows: t.rows.map { row in
+                .init(label: row.label, values: row.models.map { $0.flatMap { outcomes[$0]?.scores["devel"] } }, paper: row.paper)
+            })
+        })
     }
 
     private static func paper(_ table: [String: [String: [Double]]], _ emotion: String, _ set: String, _ n: Int) -> [Double?] {

@@ -12,6 +12,8 @@ public struct HyperparameterGrid: Codable, Sendable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case cells, bidirectional, learningRates, dropouts, seeds }
+
     public init(cells: [CellType], bidirectional: [Bool] = [true], learningRates: [Float],
                 dropouts: [Float], seeds: [UInt64]) {
         self.cells = cells; self.bidirectional = bidirectional; self.learningRates = learningRates
@@ -24,6 +26,11 @@ public struct HyperparameterGrid: Codable, Sendable, Equatable {
 
     /// Rejects values that cannot train, naming them.
     public func validate() throws {
+        for (name, count) in [("cells", cells.count), ("bidirectional", bidirectional.count),
+                              ("learningRates", learningRates.count), ("dropouts", dropouts.count), ("seeds", seeds.count)]
+        where count == 0 {
+            throw TrainingError.invalid("grid.\(name) is empty: the grid would have no candidate")
+        }
         if let lr = learningRates.first(where: { !($0 > 0 && $0.isFinite) }) {
             throw TrainingError.invalid("learning rate \(lr) must be positive")
         }

@@ -15,7 +15,8 @@ public struct CandidateOutcome: Codable, Sendable, Equatable {
 }
 
 /// Everything a finished model leaves in `metrics/<name>.json`: what it read, what was chosen,
-/// and how it scores per partition. Its presence marks the model finished (written last).
+/// and how it scores per partition, and the ``Provenance`` that proves it current. It is the model's
+/// marker: removed before the model retrains, written last, after every output is in place.
 public struct ModelOutcome: Codable, Sendable, Equatable {
     /// The feature set the model writes (`re-egemaps`, `pred-egemaps-arousal`, `pred-fusion-arousal`).
     public var name: String
@@ -34,7 +35,6 @@ public struct ModelOutcome: Codable, Sendable, Equatable {
     /// Out-of-fold folds used to write `<name>-oof` (0: none).
     public var folds: Int
     public var seconds: Double
-    /// Hash of everything that determined the result (see `ModelJob`); a rerun reuses the model
-    /// only when it matches.
-    public var fingerprint: String
+    /// What it read and wrote, with which settings and build (nil until the runner commits it).
+    public var provenance: Provenance?
 }

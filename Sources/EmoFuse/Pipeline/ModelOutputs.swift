@@ -60,7 +60,7 @@ enum ModelOutputs {
 
     /// Test CCC against withheld labels in `key`, or nil when the key has none for this emotion.
     static func testScore(_ values: [[Float]], aligned: AlignedData, dataset: MuseDataset, emotion: String,
-                          key: URL) throws -> Double? {
+                          key: TestKey) throws -> Double? {
         let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: key)
         var pairs = FramePairs()
         for (s, v) in zip(aligned.subjects, values) where s.partition == .test {
@@ -70,7 +70,7 @@ enum ModelOutputs {
                                        segmentIDs: Array(labels.segmentIDs.prefix(v.count)), values: Array(labels.values.prefix(v.count)))
             }
             try pairs.add(predicted: v, timestamps: s.timestamps, gold: labels,
-                          file: key.appendingPathComponent("label_segments/\(emotion)/\(s.id).csv").path)
+                          file: (key.folder(for: emotion) ?? key.root).appendingPathComponent("\(s.id).csv").path)
         }
         return pairs.ccc
     }

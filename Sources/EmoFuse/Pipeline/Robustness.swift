@@ -17,16 +17,33 @@ public struct RobustnessRow: Codable, Sendable, Equatable {
 /// robust where a modality is corrupted? Compares the system's fusion (predictions + RE) with the
 /// same fusion without RE, on all frames and on corrupted vs clean frames.
 public enum Robustness {
-    public static func analyse(_ config: RunConfiguration, context: RunContext) throws -> [RobustnessRow] {
-        let corruption = CorruptionMap.load(dataRoot: context.data)
-        var rows: [RobustnessRow] = []
+    /// Adds, per emotion, the twin of the system's fusion model (the same fusion without RE when the
+    /// system uses RE, with RE otherwise) and the comparison of the two.
+    static func plan(_ config: RunConfiguration, into plan: inout Plan) throws {
+        let sets = config.fusionSets.sets
+        let oof = config.fusion.outOfFold > 1
         for emotion in config.emotions {
-            let reSets = config.fusion.sets.map { "re-\($0)" }
-            let (with, without) = try fusionPair(config, emotion: emotion, context: context)
-            let dataset = try context.dataset()
-            let a = try dataset.featureSet(with.name), b = try dataset.featureSet(without.name)
+            let system = ModelName.fusion(emotion)
+            let twinWithRE = !config.fusion.withRE
+            let twin = ModelName.fusionVariant(sets, withRE: twinWithRE, outOfFold: oof, emotion)
+            try plan.add(PaperSystem.fusionModel(config, emotion: emotion, withRE: twinWithRE, name: twin,
+                                                 purpose: "robustness: the system's fusion \(twinWithRE ? "with" : "without") RE"))
+            plan.robustness.append(RobustnessPair(emotion: emotion, withRE: twinWithRE ? twin : system,
+                                                  withoutRE: twinWithRE ? system : twin, sets: sets))
+        }
+    }
+
+    /// Scores each pair on all frames, corrupted vs clean frames (where the data record corruption)
+    /// and high- vs low-RE frames, for devel and test; writes `robustness.json`.
+    public static func analyse(_ pairs: [RobustnessPair], context: RunContext) throws -> [RobustnessRow] {
+        let corruption = CorruptionMap.load(dataRoot: context.data)
+        let dataset = try context.dataset()
+        var rows: [RobustnessRow] = []
+        for pair in pairs {
+            let emotion = pair.emotion
+            let a = try dataset.featureSet(pair.withRE), b = try dataset.featureSet(pair.withoutRE)
             let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: context.testKey)
-            let re = try reSets.map { try dataset.featureSet($0) }
+            let re = try pair.sets.map { try dataset.featureSet(ModelName.autoencoder($0)) }
             for partition in [Partition.devel, .test] {
                 // Thresholds from the scored partition itself: REs are unsupervised, and the
                 // auto-encoders fit train better than unseen subjects.
@@ -40,7 +57,7 @@ public enum Robustness {
                     for t in 0..<min(labels.values.count, pa.values.count, pb.values.count) where !labels.values[t].isNaN {
                         var names = ["all"]
                         if !corruption.isEmpty {
-                            names.append(corruption.isCorrupted(sets: config.fusion.sets, id: subject.id,
+                            names.append(corruption.isCorrupted(sets: pair.sets, id: subject.id,
                                                                 timestamp: labels.timestamps[t]) ? "corrupted" : "clean")
                         }
                         let high = zip(re, thresholds).contains { set, th in
@@ -64,25 +81,6 @@ public enum Robustness {
         }
         try JSONFiles.write(rows, to: context.run.appendingPathComponent("robustness.json"))
         return rows
-    }
-
-    /// The configured fusion trained with and without the sets' REs, in the system's training mode
-    /// (in-sample or out-of-fold). One of the two is the system's own `pred-fusion-<emotion>`,
-    /// found finished; the other is `exp-fusion[-re]-<sets>[-oof]-<emotion>`.
-    static func fusionPair(_ config: RunConfiguration, emotion: String,
-                           context: RunContext) throws -> (withRE: ModelOutcome, withoutRE: ModelOutcome) {
-        let sets = config.fusion.sets
-        let predictions = sets.map { "pred-\($0)-\(emotion)" }
-        let oof = config.fusion.outOfFold > 1
-        func name(_ withRE: Bool) -> String {
-            withRE == config.fusion.withRE ? "pred-fusion-\(emotion)"
-                : "exp-fusion\(withRE ? "-re" : "")-\(sets.joined(separator: "+"))\(oof ? "-oof" : "")-\(emotion)"
-        }
-        let with = try Stages.fuse(predictions: predictions, with: sets.map { "re-\($0)" }, emotion: emotion,
-                                   outOfFold: oof, name: name(true), submission: config.fusion.withRE, context: context)
-        let without = try Stages.fuse(predictions: predictions, emotion: emotion, outOfFold: oof, name: name(false),
-                                      submission: !config.fusion.withRE, context: context)
-        return (with, without)
     }
 
     static func percentile(_ values: [Float], _ q: Double) -> Float {

@@ -1,7 +1,8 @@
 import Foundation
+import SeqNet
 
-/// Everything `emofuse run` does, in one JSON file. Every field has a default, so `{}` runs the
-/// paper's final system on all five MuSe-Stress feature sets.
+/// Everything `emofuse run` does, in one JSON file. Every key is optional and defaults to the
+/// paper's final system on the five MuSe-Stress feature sets; unknown keys are errors.
 ///
 /// ```json
 /// {
@@ -11,23 +12,41 @@ import Foundation
 ///   "fusion": { "sets": ["egemaps", "vggface", "fau_intensity"], "withRE": true, "outOfFold": 0 },
 ///   "network": { "hiddenSize": 64, "layers": 4 },
 ///   "grid": { "cells": ["gru"], "bidirectional": [true], "learningRates": [0.001], "dropouts": [0.2], "seeds": [1] },
-///   "training": { "maxEpochs": 100, "patience": 15, "batchSize": 64, "windowLength": 300, "windowHop": 50 },
+///   "training": { "maxEpochs": 100, "patience": 15, "batchSize": 64, "windowLength": 300, "windowHop": 50, "threads": 2 },
+///   "causal": false,
 ///   "robustness": true,
 ///   "experiments": false
 /// }
 /// ```
 public struct RunConfiguration: Codable, Sendable, Equatable {
     public struct Fusion: Codable, Sendable, Equatable {
-        /// The feature sets whose unimodal predictions are fused (the paper's best: egemaps + vggface + fau_intensity).
-        public var sets: [String] = ["egemaps", "vggface", "fau_intensity"]
+        /// The feature sets whose unimodal predictions are fused. When absent: the paper's best
+        /// (egemaps + vggface + fau_intensity) among `featureSets`, or all of `featureSets` when
+        /// none of those is there (see ``RunConfiguration/fusionSets``).
+        public var sets: [String]? = nil
         /// Also feed the fusion model the sets' reconstruction errors (the paper's final system).
         public var withRE: Bool = true
         /// 0: the fusion model trains on in-sample unimodal predictions (the paper); k > 1: on
         /// k-fold out-of-fold predictions of the train partition.
         public var outOfFold: Int = 0
 
-        public init() {}
+        public init(sets: [String]? = nil, withRE: Bool = true, outOfFold: Int = 0) {
+            self.sets = sets; self.withRE = withRE; self.outOfFold = outOfFold
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case sets, withRE, outOfFold }
+
+        public init(from decoder: Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sets = try c.decodeIfPresent([String].self, forKey: .sets)
+            withRE = try c.decodeIfPresent(Bool.self, forKey: .withRE) ?? withRE
+            outOfFold = try c.decodeIfPresent(Int.self, forKey: .outOfFold) ?? outOfFold
+        }
     }
+
+    /// The paper's fusion sets (its Table 8 / final system).
+    public static let paperFusionSets = ["egemaps", "vggface", "fau_intensity"]
 
     public var featureSets: [String] = ["egemaps", "deepspectrum", "vggface", "fau_intensity", "bert-4"]
     public var emotions: [String] = ["arousal", "valence"]
@@ -38,17 +57,70 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var network = NetworkShape()
     public var grid = HyperparameterGrid()
     public var training = TrainingOptions()
+    /// Every model unidirectional, auto-encoders included, so that the output at frame t depends
+    /// on frames ≤ t only (for live prediction; see `emofuse stream`).
+    public var causal: Bool = false
     /// Train the fusion model without RE too and compare both on corrupted and clean frames
     /// (the paper's open question; see ``Robustness``).
     public var robustness: Bool = true
     /// Also run the paper's experiment grid (Tables 1–8) on these data.
     public var experiments: Bool = false
-    /// Withheld test labels to score test predictions (e.g. the synthetic generator's key).
+    /// Withheld test labels to score test predictions: a folder holding
+    /// `label_segments/<emotion>/<ID>.csv` or `<emotion>/<ID>.csv`.
     public var testKey: String?
 
     public init() {}
 
-    /// Decodes a configuration, naming the file in errors; unknown keys are rejected.
+    /// The `demo` command's settings: the paper's system with a schedule sized for the demo
+    /// preset's half-length sequences (windows of 100, hop 25, batches of 32, ≤ 60 epochs).
+    public static var demo: RunConfiguration {
+        var c = RunConfiguration()
+        c.training.maxEpochs = 60
+        c.training.patience = 10
+        c.training.windowLength = 100
+        c.training.windowHop = 25
+        c.training.batchSize = 32
+        return c
+    }
+
+    /// The sets the fusion model fuses, and why those.
+    public var fusionSets: (sets: [String], reason: String) {
+        if let sets = fusion.sets { return (sets, "fusion.sets") }
+        let paper = Self.paperFusionSets.filter(featureSets.contains)
+        if !paper.isEmpty {
+            return (paper, paper == Self.paperFusionSets ? "the paper's fusion sets"
+                                                         : "the paper's fusion sets present in featureSets")
+        }
+        return (featureSets, "all featureSets (none of the paper's fusion sets is among them)")
+    }
+
+    /// The settings every model of the system starts from (causal: unidirectional only).
+    public var modelSettings: ModelSettings {
+        var grid = self.grid
+        if causal { grid.bidirectional = [false] }
+        return ModelSettings(network: network, grid: grid, training: training)
+    }
+
+    /// Rejects settings that cannot run, naming the key.
+    public func validate(file: String = "configuration") throws {
+        func fail(_ message: String) -> ConfigurationError { ConfigurationError(file: file, message: message) }
+        if featureSets.isEmpty { throw fail("featureSets is empty") }
+        if emotions.isEmpty { throw fail("emotions is empty") }
+        for (key, list) in [("featureSets", featureSets), ("emotions", emotions), ("fusion.sets", fusion.sets ?? [])] {
+            if let dup = list.first(where: { name in list.filter { $0 == name }.count > 1 }) {
+                throw fail("\(key) names '\(dup)' twice")
+            }
+        }
+        if fusion.sets?.isEmpty == true { throw fail("fusion.sets is empty") }
+        if fusion.outOfFold < 0 || fusion.outOfFold == 1 {
+            throw fail("fusion.outOfFold must be 0 (in-sample) or at least 2 folds (is \(fusion.outOfFold))")
+        }
+        do { try modelSettings.validate() } catch let error as TrainingError {
+            throw fail(error.description.replacingOccurrences(of: "invalid training setting: ", with: ""))
+        }
+    }
+
+    /// Decodes a configuration, naming the file (and line and column) in errors.
     public static func load(from url: URL) throws -> RunConfiguration {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -58,14 +130,25 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     }
 
     static func decode(_ data: Data, file: String) throws -> RunConfiguration {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ConfigurationError(file: file, message: "not valid JSON: \(error.localizedDescription)")
+        let bytes = Array(data)
+        if let problem = jsonSyntaxProblem(bytes) {
+            let (line, column) = lineAndColumn(bytes, offset: problem.offset)
+            throw ConfigurationError(file: file, line: line, column: column, message: "not valid JSON: \(problem.message)")
         }
-        try checkKeys(object, allowed: Self.allowedKeys, path: "", file: file)
-        do { return try JSONDecoder().decode(RunConfiguration.self, from: data) } catch let error as DecodingError {
+        let object = try JSONSerialization.jsonObject(with: data)
+        try checkKeys(object, allowed: allowedKeys, path: "", file: file)
+        let configuration: RunConfiguration
+        do {
+            configuration = try JSONDecoder().decode(RunConfiguration.self, from: data)
+        } catch let error as DecodingError {
             throw ConfigurationError(file: file, message: describe(error))
         }
+        try configuration.validate(file: file)
+        return configuration
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case featureSets, emotions, withRE, fusion, network, grid, training, causal, robustness, experiments, testKey
     }
 
     public init(from decoder: Decoder) throws {
@@ -78,32 +161,45 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         network = try c.decodeIfPresent(NetworkShape.self, forKey: .network) ?? d.network
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid) ?? d.grid
         training = try c.decodeIfPresent(TrainingOptions.self, forKey: .training) ?? d.training
+        causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? d.causal
         experiments = try c.decodeIfPresent(Bool.self, forKey: .experiments) ?? d.experiments
         robustness = try c.decodeIfPresent(Bool.self, forKey: .robustness) ?? d.robustness
         testKey = try c.decodeIfPresent(String.self, forKey: .testKey)
     }
 
-    static var allowedKeys: [String: Any] { [
-        "featureSets": true, "emotions": true, "withRE": true, "experiments": true, "robustness": true, "testKey": true,
-        "network": ["hiddenSize": true, "layers": true] as [String: Any],
-        "fusion": ["sets": true, "withRE": true, "outOfFold": true] as [String: Any],
-        "grid": ["cells": true, "bidirectional": true, "learningRates": true, "dropouts": true, "seeds": true] as [String: Any],
-        "training": ["maxEpochs": true, "patience": true, "minRelativeImprovement": true, "batchSize": true, "windowLength": true, "windowHop": true,
-                     "learningRate": true, "weightDecay": true, "clipNorm": true, "reduceOnPlateau": true,
-                     "plateauPatience": true, "plateauFactor": true, "loss": true, "threads": true] as [String: Any],
-    ] }
+    /// The keys a configuration may hold: exactly the coding keys of each type.
+    static var allowedKeys: [String: Any] {
+        var keys: [String: Any] = [:]
+        for k in CodingKeys.allCases { keys[k.rawValue] = true }
+        keys["fusion"] = Dictionary(uniqueKeysWithValues: Fusion.CodingKeys.allCases.map { ($0.rawValue, true as Any) })
+        keys["network"] = Dictionary(uniqueKeysWithValues: NetworkShape.CodingKeys.allCases.map { ($0.rawValue, true as Any) })
+        keys["grid"] = Dictionary(uniqueKeysWithValues: HyperparameterGrid.CodingKeys.allCases.map { ($0.rawValue, true as Any) })
+        keys["training"] = Dictionary(uniqueKeysWithValues: TrainingOptions.CodingKeys.allCases.map { ($0.rawValue, true as Any) })
+        return keys
+    }
+
+    /// Keys people reach for that are settings elsewhere.
+    private static let movedKeys: [String: String] = [
+        "training.learningRate": "the learning rate is searched by grid.learningRates (e.g. [0.001])",
+        "training.dropout": "dropout is searched by grid.dropouts",
+        "training.seed": "seeds are grid.seeds",
+        "grid.learningRate": "the key is grid.learningRates (a list)",
+    ]
 
     private static func checkKeys(_ object: Any, allowed: [String: Any], path: String, file: String) throws {
         guard let dict = object as? [String: Any] else {
             throw ConfigurationError(file: file, message: "\(path.isEmpty ? "the top level" : path) must be an object")
         }
         for key in dict.keys.sorted() {
-            let value = dict[key]!
             let here = path.isEmpty ? key : "\(path).\(key)"
             guard let rule = allowed[key] else {
-                throw ConfigurationError(file: file, message: "unknown key '\(here)' (allowed: \(allowed.keys.sorted().joined(separator: ", ")))")
+                if let moved = movedKeys[here] {
+                    throw ConfigurationError(file: file, message: "'\(here)' is not a setting: \(moved)")
+                }
+                throw ConfigurationError(file: file, message: "unknown key '\(here)'\(didYouMean(key, Array(allowed.keys)))"
+                                         + " (allowed here: \(allowed.keys.sorted().joined(separator: ", ")))")
             }
-            if let nested = rule as? [String: Any] { try checkKeys(value, allowed: nested, path: here, file: file) }
+            if let nested = rule as? [String: Any] { try checkKeys(dict[key]!, allowed: nested, path: here, file: file) }
         }
     }
 
@@ -118,35 +214,27 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             return "\(error)"
         }
     }
-}
 
-extension RunConfiguration.Fusion {
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        sets = try c.decodeIfPresent([String].self, forKey: .sets) ?? sets
-        withRE = try c.decodeIfPresent(Bool.self, forKey: .withRE) ?? withRE
-        outOfFold = try c.decodeIfPresent(Int.self, forKey: .outOfFold) ?? outOfFold
-    }
-}
-
-/// Units per direction and recurrent layers of every model.
-public struct NetworkShape: Codable, Sendable, Equatable {
-    public var hiddenSize: Int = 64
-    public var layers: Int = 4
-
-    public init(hiddenSize: Int = 64, layers: Int = 4) { self.hiddenSize = hiddenSize; self.layers = layers }
-
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
+    private static func lineAndColumn(_ bytes: [UInt8], offset: Int) -> (Int, Int) {
+        var line = 1, column = 1
+        for b in bytes.prefix(offset) {
+            if b == UInt8(ascii: "\n") { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+        }
+        return (line, column)
     }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let file: String
+    public let line: Int?
+    public let column: Int?
     public let message: String
-    public var description: String { "\(file): \(message)" }
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.file = file; self.line = line; self.column = column; self.message = message
+    }
+
+    public var description: String {
+        "\(file)\(line.map { ":\($0)" } ?? "")\(column.map { ":\($0)" } ?? ""): \(message)"
+    }
 }

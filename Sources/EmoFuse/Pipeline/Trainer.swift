@@ -21,32 +21,6 @@ public struct ModelSpec: Codable, Sendable, Equatable, Hashable {
     }
 }
 
-/// How a model is trained (the paper's: Adam, ≤ 100 epochs, early stopping after 15 without improvement).
-public struct TrainingOptions: Codable, Sendable, Equatable {
-    public var maxEpochs: Int = 100
-    public var patience: Int = 15
-    /// An epoch counts as an improvement (for early stopping and best weights) only when the devel
-    /// metric beats the best so far by more than this fraction of it (0.1%): an auto-encoder's
-    /// loss otherwise creeps down by negligible amounts for all `maxEpochs`.
-    public var minRelativeImprovement: Double = 1e-3
-    public var batchSize: Int = 64
-    public var windowLength: Int = 300
-    public var windowHop: Int = 50
-    public var learningRate: Float = 1e-3
-    public var weightDecay: Float = 0
-    /// Clip the global gradient norm to this value (none when nil).
-    public var clipNorm: Float? = nil
-    /// Multiply the learning rate by `plateauFactor` after `plateauPatience` epochs without improvement.
-    public var reduceOnPlateau: Bool = false
-    public var plateauPatience: Int = 5
-    public var plateauFactor: Float = 0.5
-    /// Loss for regressors (auto-encoders always use MSE).
-    public var loss: LossKind = .ccc
-    public var threads: Int = 1
-
-    public init() {}
-}
-
 /// What a model learns: a regression target (early-stopped on devel CCC, higher is better) or its
 /// own input (early-stopped on devel reconstruction MSE, lower is better).
 public enum Objective: String, Codable, Sendable {
@@ -127,6 +101,7 @@ public enum Trainer {
         var bestWeights = network.parameters.map { $0.value.copy() }
         var log: [EpochRecord] = []
         var sinceBest = 0
+        var reusable: TrainingBatch?, lossGradient: FloatBuffer?
 
         for epoch in 1...max(1, options.maxEpochs) {
             let start = ContinuousClock.now
@@ -137,11 +112,21 @@ public enum Trainer {
             while first < order.count {
                 let chunk = order[first..<min(first + options.batchSize, order.count)]
                 first += options.batchSize
-                let batch = TrainingBatch(chunk.map { (train[$0.subject], $0.start, $0.length) },
-                                          inputSize: data.inputSize, outputSize: data.outputSize)
+                // Batch and loss-gradient buffers are reused while the shape stays the same, and
+                // released before a batch of another shape is allocated (peak memory unchanged).
+                let pieces = chunk.map { (sequence: train[$0.subject], start: $0.start, length: $0.length) }
+                let steps = pieces.map(\.length).max() ?? 0
+                if let r = reusable, r.steps != steps || r.batchSize != pieces.count {
+                    reusable = nil; lossGradient = nil
+                }
+                let batch = TrainingBatch(pieces, inputSize: data.inputSize, outputSize: data.outputSize,
+                                          reusing: reusable)
+                reusable = batch
                 network.zeroGradients()
                 let output = network.forward(batch.input, training: true, rng: &rng)
-                let grad = FloatBuffer(count: output.count)
+                let grad = lossGradient.flatMap { $0.count == output.count ? $0 : nil }
+                    ?? FloatBuffer(count: output.count)
+                lossGradient = grad
                 let loss = sequenceLoss(lossKind, predictions: output, targets: batch.targets, mask: batch.mask,
                                         steps: batch.steps, batchSize: batch.batchSize,
                                         outputs: data.outputSize, gradient: grad)
@@ -150,6 +135,7 @@ public enum Trainer {
                 adam.step()
                 lossSum += loss; lossCount += 1
             }
+            reusable = nil; lossGradient = nil    // not held while the devel forward runs
             let metric = evaluate(network, sequences: devel, objective: objective, outputSize: data.outputSize,
                                   threads: options.threads)
             let margin = best.isFinite ? abs(best) * options.minRelativeImprovement : 0
@@ -171,6 +157,9 @@ public enum Trainer {
         }
         for (saved, p) in zip(bestWeights, network.parameters) { p.value.copy(from: saved) }
         bestWeights.removeAll()
+        // The training caches (activations, the last output) are not needed by the predictions
+        // that follow: for a 4097-wide auto-encoder they are ~650 MB.
+        network.releaseWorkspaces()
         return TrainingResult(network: network, bestEpoch: bestEpoch, bestMetric: best, log: log)
     }
 
@@ -192,43 +181,4 @@ public enum Trainer {
     }
 }
 
-extension TrainingOptions {
-    /// Rejects settings that would hang or trap the trainer, naming the setting.
-    public func validate() throws {
-        func check(_ ok: Bool, _ what: String) throws { if !ok { throw TrainingError.invalid(what) } }
-        try check(maxEpochs > 0, "maxEpochs must be positive (is \(maxEpochs))")
-        try check(patience > 0, "patience must be positive (is \(patience))")
-        try check(minRelativeImprovement >= 0 && minRelativeImprovement < 1, "minRelativeImprovement must be in [0, 1)")
-        try check(batchSize > 0, "batchSize must be positive (is \(batchSize))")
-        try check(windowLength > 0, "windowLength must be positive (is \(windowLength))")
-        try check(windowHop > 0, "windowHop must be positive (is \(windowHop))")
-        try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive (is \(learningRate))")
-        try check(weightDecay >= 0, "weightDecay must not be negative")
-        try check(clipNorm.map { $0 > 0 } ?? true, "clipNorm must be positive")
-        try check(plateauPatience > 0 && plateauFactor > 0 && plateauFactor < 1, "plateauPatience > 0 and 0 < plateauFactor < 1")
-        try check(threads > 0, "threads must be positive")
-    }
-}
-
-// Decoding with defaults for absent keys (run configurations give only what they change).
-extension TrainingOptions {
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        maxEpochs = try c.decodeIfPresent(Int.self, forKey: .maxEpochs) ?? maxEpochs
-        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
-        minRelativeImprovement = try c.decodeIfPresent(Double.self, forKey: .minRelativeImprovement) ?? minRelativeImprovement
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
-        windowLength = try c.decodeIfPresent(Int.self, forKey: .windowLength) ?? windowLength
-        windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop) ?? windowHop
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? weightDecay
-        clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm) ?? clipNorm
-        reduceOnPlateau = try c.decodeIfPresent(Bool.self, forKey: .reduceOnPlateau) ?? reduceOnPlateau
-        plateauPatience = try c.decodeIfPresent(Int.self, forKey: .plateauPatience) ?? plateauPatience
-        plateauFactor = try c.decodeIfPresent(Float.self, forKey: .plateauFactor) ?? plateauFactor
-        loss = try c.decodeIfPresent(LossKind.self, forKey: .loss) ?? loss
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
-    }
-}
 

@@ -13,10 +13,10 @@ public enum Report {
         }
         md += "\n## Final system (the paper's Table 9 form)\n\n"
         md += finalTable(result.fusion, emotions: config.emotions)
-        md += "\nFusion of \(config.fusion.sets.joined(separator: " + ")) predictions"
+        md += "\nFusion of \(config.fusionSets.sets.joined(separator: " + ")) predictions"
             + (config.fusion.withRE ? " + their reconstruction errors" : "")
             + (config.fusion.outOfFold > 1 ? ", trained on \(config.fusion.outOfFold)-fold out-of-fold train predictions" : ", trained on in-sample train predictions (as the paper)")
-            + ". Test CCC needs labels: \(context.testKey == nil ? "none were given (the test partition's labels are withheld)" : "scored against `\(context.testKey!.path)`").\n"
+            + ". Test CCC needs labels: \(context.testKey == nil ? "none were given (the test partition's labels are withheld)" : "scored against `\(context.testKey!.root.path)`").\n"
 
         md += "\n## Unimodal regressors (devel CCC)\n\n"
         md += "| feature set | " + config.emotions.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: config.emotions.count) + "\n"

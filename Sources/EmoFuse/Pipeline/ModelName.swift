@@ -1,0 +1,44 @@
+/// Every model name of the system, built here and nowhere else. A model's name is also the name of
+/// the feature set it writes into the run folder (and of its checkpoint, log and marker).
+public enum ModelName {
+    /// The auto-encoder of `set`; writes its per-step reconstruction error: `re-<set>`.
+    public static func autoencoder(_ set: String) -> String { "re-\(set)" }
+
+    /// The regressor over `sets` (one set, or several for early fusion): `pred-<a+b>-<emotion>`.
+    /// Reconstruction-error inputs are not part of the name (see ``Experiments`` for ablations).
+    public static func regressor(_ sets: [String], _ emotion: String) -> String {
+        "pred-\(sets.filter { !isReconstructionError($0) }.joined(separator: "+"))-\(emotion)"
+    }
+
+    /// The system's late-fusion model: `pred-fusion-<emotion>`.
+    public static func fusion(_ emotion: String) -> String { "pred-fusion-\(emotion)" }
+
+    /// A fusion variant of the experiments and the robustness comparison:
+    /// `exp-fusion[-re]-<a+b>[-oof]-<emotion>`.
+    public static func fusionVariant(_ sets: [String], withRE: Bool, outOfFold: Bool, _ emotion: String) -> String {
+        "exp-fusion\(withRE ? "-re" : "")-\(sets.joined(separator: "+"))\(outOfFold ? "-oof" : "")-\(emotion)"
+    }
+
+    /// An ablation regressor of Tables 1–6: `exp-<cell>-<loss>[-re]-<set>-<emotion>`.
+    public static func ablation(cell: String, loss: String, withRE: Bool, _ set: String, _ emotion: String) -> String {
+        "exp-\(cell.lowercased())-\(loss)\(withRE ? "-re" : "")-\(set)-\(emotion)"
+    }
+
+    /// The out-of-fold twin a regressor with folds writes beside its own set: `<name>-oof`.
+    public static func outOfFold(_ name: String) -> String { "\(name)\(oofSuffix)" }
+
+    /// The model that writes feature set `set` (itself, or the model of an out-of-fold set).
+    public static func producer(of set: String) -> String {
+        set.hasSuffix(oofSuffix) ? String(set.dropLast(oofSuffix.count)) : set
+    }
+
+    /// Whether `set` is a reconstruction-error set (`re-…`).
+    public static func isReconstructionError(_ set: String) -> Bool { set.hasPrefix("re-") }
+
+    /// The feature set an RE set is computed from (`re-egemaps` → `egemaps`), or nil.
+    public static func reconstructed(_ set: String) -> String? {
+        isReconstructionError(set) ? String(set.dropFirst(3)) : nil
+    }
+
+    static let oofSuffix = "-oof"
+}

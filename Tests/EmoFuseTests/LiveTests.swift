@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+import SeqNet
+@testable import EmoFuse
+
+/// The library API on a causal system: loading the chain, `predict` against what the run wrote,
+/// streaming against `predict`, the aligner's rules, and the typed errors.
+@Suite(.serialized) struct LiveTests {
+    static func system() throws -> LiveSystem {
+        try CausalRun.ready()
+        return try LiveSystem(run: CausalRun.run, emotion: "arousal")
+    }
+
+    @Test func chainIsResolvedFromTheCheckpoints() throws {
+        let system = try Self.system()
+        #expect(system.output == "pred-fusion-arousal")
+        #expect(system.emotion == "arousal")
+        #expect(Set(system.featureSets) == ["egemaps", "vggface", "fau_intensity"])
+        #expect(system.width(of: "egemaps") == 8 && system.width(of: "vggface") == 12 && system.width(of: "fau_intensity") == 8)
+        #expect(Set(system.reconstructionErrorNames) == ["re-egemaps", "re-vggface", "re-fau_intensity"])
+        #expect(system.modelNames.count == 7)
+        #expect(system.modelNames.last == "pred-fusion-arousal")
+        #expect(system.isCausal)
+    }
+
+    /// `predict` gives, bit for bit, the fused predictions and REs the run wrote for devel subjects.
+    @Test func predictReproducesTheRunsOutputs() throws {
+        let system = try Self.system()
+        let dataset = try MuseDataset(root: CausalRun.data, overlays: [CausalRun.run])
+        let fused = try dataset.featureSet("pred-fusion-arousal")
+        for id in try CausalRun.develSubjects() {
+            let recording = try Recording.load(data: CausalRun.data, subject: id, sets: system.featureSets)
+            let trace = try system.predict(recording)
+            #expect(trace.values == fused.sequences[id]!.values, "subject \(id)")
+            for name in system.reconstructionErrorNames {
+                #expect(trace.reconstructionErrors[name] == (try dataset.featureSet(name)).sequences[id]!.values, "\(name), subject \(id)")
+            }
+        }
+    }
+
+    /// Pushing a recording frame by frame gives `predict`'s values bit for bit, REs included.
+    @Test func streamEqualsPredict() throws {
+        let system = try Self.system()
+        let stream = try system.makeStream()
+        for id in try CausalRun.develSubjects() {
+            let recording = try Recording.load(data: CausalRun.data, subject: id, sets: system.featureSets)
+            let trace = try system.predict(recording)
+            stream.reset()
+            var values: [Float] = [], res: [[Float]] = []
+            for t in 0..<trace.values.count {
+                var frame: [String: [Float]] = [:]
+                for set in system.featureSets {
+                    let w = system.width(of: set)!
+                    frame[set] = Array(recording.features[set]![(t * w)..<((t + 1) * w)])
+                }
+                values.append(try stream.push(frame))
+                res.append(stream.reconstructionErrors)
+            }
+            #expect(values == trace.values, "subject \(id)")
+            for (k, name) in system.reconstructionErrorNames.enumerated() {
+                #expect(res.map { $0[k] } == trace.reconstructionErrors[name], "\(name), subject \(id)")
+            }
+        }
+    }
+
+    /// A set left out of a frame is the same as a row of empty cells (missing after z-scoring).
+    @Test func leftOutSetEqualsEmptyRow() throws {
+        let system = try Self.system()
+        let a = try system.makeStream(), b = try system.makeStream()
+        var rng = RandomSource(seed: 4)
+        for t in 0..<30 {
+            var frame: [String: [Float]] = [:]
+            for set in system.featureSets { frame[set] = (0..<system.width(of: set)!).map { _ in rng.uniform(-1, 1) } }
+            var withEmpty = frame
+            if t >= 10 && t < 20 {
+                frame["vggface"] = nil
+                withEmpty["vggface"] = Array(repeating: .nan, count: system.width(of: "vggface")!)
+            }
+            #expect(try a.push(frame) == (try b.push(withEmpty)))
+        }
+    }
+
+    @Test func typedErrors() throws {
+        let system = try Self.system()
+        let stream = try system.makeStream()
+        #expect(throws: LiveError.unknownFeatureSet("bert-4", known: system.featureSets)) {
+            try stream.push(["bert-4": [1]])
+        }
+        #expect(throws: LiveError.wrongWidth(set: "egemaps", expected: 8, got: 3)) { try stream.push(["egemaps": [1, 2, 3]]) }
+        #expect(throws: LiveError.missingFeatureSet("fau_intensity")) {
+            try system.predict(Recording(features: ["egemaps": [Float](repeating: 0, count: 16),
+                                                    "vggface": [Float](repeating: 0, count: 24)]))
+        }
+        #expect(throws: LiveError.rowCountMismatch(set: "vggface", rows: 3, expected: 2)) {
+            try system.predict(Recording(features: ["egemaps": [Float](repeating: 0, count: 16),
+                                                    "vggface": [Float](repeating: 0, count: 36),
+                                                    "fau_intensity": [Float](repeating: 0, count: 16)]))
+        }
+        let missing = CausalRun.run.appendingPathComponent("checkpoints/pred-fusion-valence.safetensors")
+        #expect { try LiveSystem(run: CausalRun.run, emotion: "valence") } throws: { error in
+            guard case LiveError.checkpoint(let file, _) = error else { return false }
+            return file == missing.path
+        }
+    }
+
+    /// A bidirectional checkpoint predicts but refuses to stream, naming the model and file.
+    @Test func bidirectionalSystemCannotStream() throws {
+        try CausalRun.ready()
+        let folder = CausalRun.root.appendingPathComponent("bidirectional")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let net = SequenceNetwork(config: NetworkConfig(inputSize: 3, hiddenSize: 4, numLayers: 1, bidirectional: true), seed: 1)
+        let card = ModelCard(name: "pred-x-arousal", role: .regressor, inputs: ["x"], emotion: "arousal",
+                             normalizer: .identity(dim: 3), candidate: HyperparameterGrid().candidates()[0], loss: .ccc)
+        let url = folder.appendingPathComponent("pred-x-arousal.safetensors")
+        try ModelStore.save(net, card: card, to: url)
+        let system = try LiveSystem(checkpoint: url)
+        #expect(system.featureSets == ["x"] && system.width(of: "x") == 3)
+        #expect(try system.predict(Recording(features: ["x": [1, 2, 3, 4, 5, 6]])).values.count == 2)
+        #expect(throws: LiveError.notCausal(model: "pred-x-arousal", file: url.path)) { try system.makeStream() }
+    }
+
+    // MARK: The aligner's rules, with a controlled clock
+
+    final class Collected {
+        var steps: [LiveAligner.Step] = []
+        var events: [LiveAligner.Event] = []
+    }
+
+    static func aligner(_ system: LiveSystem, maxWait: Double = 1) throws -> (LiveAligner, Collected) {
+        var policy = LiveAligner.Policy()
+        policy.maxWait = maxWait
+        policy.resyncAfter = 3
+        policy.maxJump = 10_000
+        let aligner = LiveAligner(stream: try system.makeStream(), policy: policy)
+        let c = Collected()
+        aligner.onStep = { c.steps.append($0) }
+        aligner.onEvent = { c.events.append($0) }
+        return (aligner, c)
+    }
+
+    static func add(_ a: LiveAligner, _ set: String, _ t: Int64, now: Double = 0) {
+        let i = a.index(of: set)!
+        let row = [Float](repeating: 0.5, count: a.width(of: i))
+        row.withUnsafeBufferPointer { a.add(set: i, timestamp: t, values: $0.baseAddress!, now: now) }
+    }
+
+    @Test func stepsRunWhenCompleteInTimestampOrder() throws {
+        let (a, c) = try Self.aligner(try Self.system())
+        Self.add(a, "egemaps", 500); Self.add(a, "egemaps", 0)        // 0 after 500: backwards for egemaps
+        #expect(c.events == [.backwards(set: "egemaps", timestamp: 0, previous: 500)])
+        Self.add(a, "vggface", 500)
+        #expect(c.steps.isEmpty)
+        // fau_intensity's first row is for 1000: it missed 500, which runs without it.
+        Self.add(a, "fau_intensity", 1000)
+        #expect(c.steps.map(\.timestamp) == [500])
+        #expect(c.steps[0].missing == ["fau_intensity"])
+        Self.add(a, "fau_intensity", 500)
+        #expect(c.events.last == .late(set: "fau_intensity", timestamp: 500, lastStep: 500))
+        Self.add(a, "vggface", 1000)
+        #expect(c.steps.count == 1)
+        Self.add(a, "egemaps", 1000)
+        #expect(c.steps.map(\.timestamp) == [500, 1000])
+        #expect(c.steps[1].missing.isEmpty)
+        Self.add(a, "vggface", 1000)
+        #expect(c.events.last == .late(set: "vggface", timestamp: 1000, lastStep: 1000))
+        #expect(c.events.count == 4)
+        #expect(c.events[2] == .silent(set: "fau_intensity", from: 500, to: 1000, steps: 1))
+    }
+
+    @Test func silentSetIsFilledAfterTheWaitAndReported() throws {
+        let (a, c) = try Self.aligner(try Self.system(), maxWait: 1)
+        for (k, t) in stride(from: Int64(0), to: 3000, by: 500).enumerated() {
+            Self.add(a, "egemaps", t, now: Double(k) * 0.5)
+            Self.add(a, "fau_intensity", t, now: Double(k) * 0.5)
+        }
+        // Step k arrived at k/2 s; by 2.5 s those that waited 1 s have run, without vggface.
+        #expect(c.steps.map(\.timestamp) == [0, 500, 1000, 1500])
+        a.poll(now: 10)
+        #expect(c.steps.count == 6)
+        #expect(c.steps.allSatisfy { $0.missing == ["vggface"] })
+        Self.add(a, "vggface", 3000, now: 10); Self.add(a, "egemaps", 3000, now: 10); Self.add(a, "fau_intensity", 3000, now: 10)
+        #expect(c.steps.count == 7 && c.steps.last!.missing.isEmpty)
+        #expect(c.events.contains(.silent(set: "vggface", from: 0, to: 3000, steps: 6)))
+        #expect(a.deadline == nil)
+    }
+
+    @Test func jumpsAreSkippedUntilTheTimelineReallyMoved() throws {
+        let (a, c) = try Self.aligner(try Self.system())
+        for set in ["egemaps", "vggface", "fau_intensity"] { Self.add(a, set, 0) }
+        Self.add(a, "egemaps", 99_000_000)                 // a glitch
+        #expect(c.events == [.jump(set: "egemaps", timestamp: 99_000_000, lastStep: 0)])
+        for set in ["egemaps", "vggface", "fau_intensity"] { Self.add(a, set, 500) }
+        #expect(c.steps.map(\.timestamp) == [0, 500])
+        // A real pause: every set moves on; after `resyncAfter` (3) such rows the new timeline is followed.
+        for set in ["egemaps", "vggface", "fau_intensity"] { Self.add(a, set, 900_000) }
+        #expect(c.events.contains(.resynchronised(at: 900_000)))
+        #expect(c.steps.count == 2)
+        for set in ["egemaps", "vggface"] { Self.add(a, set, 900_000) }
+        #expect(c.steps.map(\.timestamp) == [0, 500, 900_000])
+        a.finish()
+        #expect(c.steps.count == 3)
+    }
+}
