@@ -26,6 +26,7 @@ struct SlurmTests {
         return url
     }()
 
+    @discardableResult
     static func cli(_ args: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
         let r = try EmofuseCLI.run(args, cache: root.appendingPathComponent("cache"))
         if !allowFailure && r.status != 0 {
