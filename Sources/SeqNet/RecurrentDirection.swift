@@ -93,32 +93,47 @@ final class RecurrentDirection: @unchecked Sendable {
         let bias = UnsafePointer(combinedBias.pointer)
         let biasIN = UnsafePointer(biasIH.value.pointer + 2 * H)
         let biasHN = UnsafePointer(biasHH.value.pointer + 2 * H)
+        // With lengths in non-increasing order (inference sorts its batch), the rows valid at
+        // step t are the first `active` ones: the hidden product and the fused kernel run on
+        // those only, and the padded rest is just zeroed. Every element is computed by the same
+        // operations as with the whole batch (the GEMM's per-element FMA chain does not depend
+        // on m), so results are bit-identical.
+        let sorted = lengths.map { isNonIncreasing($0, count: B) } ?? false
         for s in 0..<T {
             let t = reverse ? T - 1 - s : s
             let prevT = reverse ? t + 1 : t - 1
             let hPrev: UnsafePointer<Float> = s == 0 ? zeros : UnsafePointer(output + prevT * B * outputStride)
+            let active = sorted ? activeRows(lengths.unsafelyUnwrapped, count: B, step: t) : B
             if s == 0 {
-                hidden.update(repeating: 0, count: B * gh)
-            } else {
-                gemm(.none, .none, m: B, n: gh, k: H, a: hPrev, lda: outputStride,
+                hidden.update(repeating: 0, count: active * gh)
+            } else if active > 0 {
+                gemm(.none, .none, m: active, n: gh, k: H, a: hPrev, lda: outputStride,
                      b: weightHHT.pointer, ldb: gh, beta: 0, c: hidden, ldc: gh)
             }
-            let g = gates + t * B * gh
-            let hOut = output + t * B * outputStride
-            switch cell {
-            case .gru:
-                GRUKernels.forward(batch: B, hiddenSize: H, t: t, lengths: lengths,
-                                   gates: g, hidden: hidden, biasRZ: bias, biasIN: biasIN, biasHN: biasHN,
-                                   hPrev: hPrev, hOut: hOut, hStride: outputStride,
-                                   hnOut: aux + t * auxStepStride)
-            case .lstm:
-                let cOut = aux + t * auxStepStride
-                let cPrev: UnsafePointer<Float> = auxStepStride == 0 ? UnsafePointer(cOut)
-                    : (s == 0 ? zeros : UnsafePointer(aux + prevT * auxStepStride))
-                LSTMKernels.forward(batch: B, hiddenSize: H, t: t, lengths: lengths,
-                                    gates: g, hidden: hidden, bias: bias,
-                                    hOut: hOut, hStride: outputStride,
-                                    cPrev: cPrev, cOut: cOut, tanhCOut: aux2 + t * auxStepStride)
+            // Rows 0..<active: all valid (no mask) when sorted; the rest (if any) all padded.
+            for part in 0..<2 {
+                let first = part == 0 ? 0 : active, count = part == 0 ? active : B - active
+                if count == 0 { continue }
+                let mask = part == 0 && sorted ? nil : lengths
+                let g = gates + (t * B + first) * gh
+                let hOut = output + (t * B + first) * outputStride
+                let rowMask = mask.map { $0 + first }
+                let hp = hPrev + first * outputStride, hid = UnsafePointer(hidden + first * gh)
+                let auxT = aux + t * auxStepStride + first * H
+                switch cell {
+                case .gru:
+                    GRUKernels.forward(batch: count, hiddenSize: H, t: t, lengths: rowMask,
+                                       gates: g, hidden: hid, biasRZ: bias, biasIN: biasIN, biasHN: biasHN,
+                                       hPrev: hp, hOut: hOut, hStride: outputStride, hnOut: auxT)
+                case .lstm:
+                    let cPrev: UnsafePointer<Float> = auxStepStride == 0 ? UnsafePointer(auxT)
+                        : (s == 0 ? zeros : UnsafePointer(aux + prevT * auxStepStride + first * H))
+                    LSTMKernels.forward(batch: count, hiddenSize: H, t: t, lengths: rowMask,
+                                        gates: g, hidden: hid, bias: bias,
+                                        hOut: hOut, hStride: outputStride,
+                                        cPrev: cPrev, cOut: auxT,
+                                        tanhCOut: aux2 + t * auxStepStride + first * H)
+                }
             }
         }
     }
@@ -227,4 +242,22 @@ final class RecurrentDirection: @unchecked Sendable {
              b: weightIH.value.pointer, ldb: inputSize, beta: accumulate ? 1 : 0,
              c: gradInput, ldc: gradInputStride, threads: threads)
     }
+}
+
+/// Whether `lengths[0..<count]` never increases.
+func isNonIncreasing(_ lengths: UnsafePointer<Int>, count: Int) -> Bool {
+    var b = 1
+    while b < count { if lengths[b] > lengths[b - 1] { return false }; b += 1 }
+    return true
+}
+
+/// The number of leading rows valid at `step` (`lengths[b] > step`) of non-increasing `lengths`.
+@inline(__always)
+func activeRows(_ lengths: UnsafePointer<Int>, count: Int, step: Int) -> Int {
+    var lo = 0, hi = count          // binary search for the first row with lengths <= step
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if lengths[mid] > step { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
 }

@@ -65,6 +65,19 @@ public final class SequenceNetwork: @unchecked Sendable {
     var inferenceWorkspace: Workspace?
     /// What `backward` needs from the last training forward.
     private var pending: PendingPass?
+    /// The last training forward's result, reused by the next one of the same size once the
+    /// caller has let go of it (a 4097-wide output is 315 MB per batch to fault in and zero).
+    private var trainingOutput: FloatBuffer?
+
+    /// `slot`'s buffer when it holds `count` floats and nobody else holds it; else a new one,
+    /// kept in `slot`. The caller overwrites every element.
+    private func outputBuffer(_ slot: inout FloatBuffer?, count: Int) -> FloatBuffer {
+        if slot?.count == count && isKnownUniquelyReferenced(&slot) { return slot.unsafelyUnwrapped }
+        slot = nil                              // freed before the new one is allocated
+        let fresh = FloatBuffer(count: count)
+        slot = fresh
+        return fresh
+    }
 
     private struct PendingPass {
         let steps: Int
@@ -115,7 +128,8 @@ public final class SequenceNetwork: @unchecked Sendable {
     /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`;
     /// `batch.values` is then retained and read again by `backward`, so it must not change in between.
     /// An inference forward (`training` false) uses separate, smaller buffers and leaves the last
-    /// training forward's state intact.
+    /// training forward's state intact. The result is the caller's: the network reuses a training
+    /// result's memory for a later training forward only once the caller no longer holds it.
     public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RandomSource) -> FloatBuffer {
         precondition(batch.features == config.inputSize,
                      "SequenceNetwork.forward: batch has \(batch.features) features, network expects \(config.inputSize)")
@@ -149,7 +163,10 @@ public final class SequenceNetwork: @unchecked Sendable {
         }
 
         let H = config.hiddenSize, dirs = directions, width = dirs * H
-        let result = FloatBuffer(count: rows * config.outputSize)
+        // Training only: a training loop's batches are mostly one shape, and a kept inference
+        // result would add to the peak memory of the next training epoch.
+        let result = training ? outputBuffer(&trainingOutput, count: rows * config.outputSize)
+                              : FloatBuffer(count: rows * config.outputSize)
         batch.lengths.withUnsafeBufferPointer { lengthsBuffer in
             let lengths = masked ? lengthsBuffer.baseAddress : nil
             var x = UnsafePointer(input.pointer), xStride = config.inputSize
@@ -277,6 +294,7 @@ public final class SequenceNetwork: @unchecked Sendable {
     public func releaseWorkspaces() {
         trainingWorkspace = nil
         inferenceWorkspace = nil
+        trainingOutput = nil
         pending = nil
     }
 }
@@ -299,5 +317,68 @@ func zeroPaddedRows(steps: Int, batch: Int, lengths: [Int], matrix: UnsafeMutabl
         for t in lengths[b]..<steps {
             (matrix + (t * batch + b) * width).update(repeating: 0, count: width)
         }
+    }
+}
+
+/// Floating-point operations of one pass of ``SequenceNetwork``, counted analytically from the
+/// products and gate passes it performs (for a batch whose sequences all have `steps` steps).
+///
+/// - `gemm`: 2·m·n·k for every product issued: per layer and direction the input projection
+///   (all steps), the hidden product of every step but the first (its state is zero and it is
+///   skipped); backward adds the per-step `dG·W_hh`, `dW_ih`, `dW_hh` (first step left out) and
+///   the input gradient `dG·W_ih`, which layer 0 skips unless the caller asks for it; the head's
+///   forward, weight gradient and input gradient.
+/// - `gates`: the fused element-wise step kernels, counting every add, subtract and multiply as
+///   written and each σ / tanh as one (GRU: 14 per unit forward, 17 backward; LSTM: 17 and 23).
+/// Not counted: dropout, bias-gradient sums, the loss and the optimizer (a few operations per
+/// element or parameter; under 1% of the total for the benchmarked models).
+public struct PassFlops: Sendable, Equatable {
+    public var gemm: Double = 0
+    public var gates: Double = 0
+    public var total: Double { gemm + gates }
+
+    public init(gemm: Double = 0, gates: Double = 0) { self.gemm = gemm; self.gates = gates }
+
+    public static func + (a: PassFlops, b: PassFlops) -> PassFlops {
+        PassFlops(gemm: a.gemm + b.gemm, gates: a.gates + b.gates)
+    }
+
+    public static func * (n: Double, a: PassFlops) -> PassFlops {
+        PassFlops(gemm: n * a.gemm, gates: n * a.gates)
+    }
+}
+
+extension NetworkConfig {
+    /// A forward pass (training or inference) over `batch` sequences of `steps` steps.
+    public func forwardFlops(steps: Int, batch: Int) -> PassFlops {
+        let T = Double(steps), B = Double(batch), H = Double(hiddenSize)
+        let dirs = Double(bidirectional ? 2 : 1), G = Double(cell == .gru ? 3 : 4)
+        let later = Double(max(0, steps - 1))
+        var f = PassFlops()
+        for k in 0..<numLayers {
+            let I = Double(k == 0 ? inputSize : (bidirectional ? 2 : 1) * hiddenSize)
+            f.gemm += dirs * (2 * T * B * I * G * H + 2 * later * B * H * G * H)
+            f.gates += dirs * T * B * H * (cell == .gru ? 14 : 17)
+        }
+        f.gemm += 2 * T * B * dirs * H * Double(outputSize)
+        return f
+    }
+
+    /// The backward pass after a training forward of the same shape; `inputGradient`: whether
+    /// the caller asked for `∂L/∂input` (layer 0's input gradient product).
+    public func backwardFlops(steps: Int, batch: Int, inputGradient: Bool = false) -> PassFlops {
+        let T = Double(steps), B = Double(batch), H = Double(hiddenSize)
+        let dirs = Double(bidirectional ? 2 : 1), G = Double(cell == .gru ? 3 : 4)
+        let later = Double(max(0, steps - 1))
+        var f = PassFlops()
+        for k in 0..<numLayers {
+            let I = Double(k == 0 ? inputSize : (bidirectional ? 2 : 1) * hiddenSize)
+            // dG·W_hh per step and dW_hh (first step out), dW_ih, dX (not for layer 0 unless asked).
+            f.gemm += dirs * (2 * 2 * later * B * G * H * H + 2 * T * B * G * H * I)
+            if k > 0 || inputGradient { f.gemm += dirs * 2 * T * B * G * H * I }
+            f.gates += dirs * T * B * H * (cell == .gru ? 17 : 23)
+        }
+        f.gemm += 2 * 2 * T * B * dirs * H * Double(outputSize)
+        return f
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import EmoFuse
 import Foundation
 import SeqNet
 #if canImport(Glibc)
@@ -15,14 +16,27 @@ struct BenchTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Training/inference speed on random MuSe-Stress-shaped data (one JSON line per configuration).",
         discussion: """
-            Data: 41 sequences of 600 steps cut into windows of 300 with hop 50 (287 windows), \
-            batches of 64 (the last partial), 4 recurrent layers of 64 units and a linear head, \
-            Adam (lr 1e-3); CCC loss for regressors (1 output), MSE for auto-encoders (output = \
-            input). One warm-up epoch, then --epochs timed epochs (`epoch_seconds` is their mean). \
-            Inference: forward only over 69 whole 600-step sequences in batches of 64. \
+            Runs the product's own training loop (`Trainer.train` on `ModelData`, as `emofuse run` \
+            does) on random data shaped like MuSe-Stress: 41 train sequences of 600 steps cut into \
+            windows of 300 with hop 50 (287 windows, batches of 64, the last partial), 14 devel \
+            sequences of 600 steps scored after every epoch (early stopping's metric; part of the \
+            epoch), 4 recurrent layers of 64 units, dropout 0.2 and a linear head, Adam (lr 1e-3); \
+            CCC loss for regressors (1 output), MSE for auto-encoders (output = input). One \
+            warm-up epoch, then --epochs timed epochs (`epoch_seconds` is their mean wall time, \
+            `epoch_cpu_seconds` their mean process CPU time, all threads). \
+            FLOPs are counted analytically (`NetworkConfig.forwardFlops/backwardFlops`): 2·m·n·k \
+            for every GEMM the engine issues (layer 0 computes no input gradient; the first \
+            step's hidden product is skipped) plus the gate kernels' element-wise operations; \
+            dropout, loss, bias sums and Adam are not counted. `train_gflops` = counted FLOPs of \
+            an epoch (training and devel scoring) / epoch_seconds; `train_cpu_gflops` the same per \
+            CPU second. `gemm_peak_gflops` / `gemm_peak_cpu_gflops`: the best figure of `bench \
+            gemm` on its two largest input-projection shapes, measured in this process with the \
+            same threads; `share_of_gemm_peak` (wall) and `cpu_share_of_gemm_peak` compare them. \
+            Inference: `Inference.predict` over 69 whole 600-step sequences (sorted, 5 batches of 14). \
             `peak_rss_mb` is the process's peak resident memory while that configuration ran. \
             Without configuration options it runs BiGRU-89, BiGRU-4097, BiGRU-AE-89, BiLSTM-89 \
-            and GRU-89 (unidirectional). Build with `swift build -c release`.
+            and GRU-89 (unidirectional), each in its own process. On a machine shared with other \
+            work, compare the CPU figures. Build with `swift build -c release`.
             """
     )
 
@@ -62,7 +76,7 @@ struct BenchTrainCommand: ParsableCommand {
             let config = TrainBenchConfig(cell: cell.flatMap(CellType.init(rawValue:)) ?? .gru,
                                           inputSize: inputSize ?? 89,
                                           bidirectional: !unidirectional, autoencoder: autoencoder)
-            print(TrainBench(config: config, threads: threads, epochs: epochs, seed: seed).run())
+            print(try TrainBench(config: config, threads: threads, epochs: epochs, seed: seed).run())
             fflush(nil)
             return
         }
@@ -109,168 +123,126 @@ struct TrainBenchConfig {
         (bidirectional ? "Bi" : "") + cell.rawValue.uppercased() + (autoencoder ? "-AE" : "") + "-\(inputSize)"
     }
 
-    var network: NetworkConfig {
-        NetworkConfig(cell: cell, inputSize: inputSize, hiddenSize: 64, numLayers: 4,
-                      bidirectional: bidirectional, outputSize: autoencoder ? inputSize : 1)
+    var spec: ModelSpec {
+        ModelSpec(cell: cell, bidirectional: bidirectional, hiddenSize: 64, layers: 4, dropout: 0.2)
     }
 
-    /// Multiply-adds ×2 of one forward step of one sequence (recurrent layers and head).
-    var forwardFlopsPerStep: Double {
-        let n = network, dirs = Double(n.bidirectional ? 2 : 1), H = Double(n.hiddenSize)
-        let G = Double(n.cell == .gru ? 3 : 4)
-        var flops = 0.0
-        for layer in 0..<n.numLayers {
-            let input = layer == 0 ? Double(n.inputSize) : dirs * H
-            flops += dirs * 2 * (input * G * H + H * G * H)
-        }
-        return flops + 2 * dirs * H * Double(n.outputSize)
+    /// The network `Trainer` builds from `spec` (for counting its FLOPs).
+    var network: NetworkConfig {
+        let s = spec
+        return NetworkConfig(cell: s.cell, inputSize: inputSize, hiddenSize: s.hiddenSize, numLayers: s.layers,
+                             bidirectional: s.bidirectional, outputSize: autoencoder ? inputSize : 1,
+                             dropout: s.dropout)
     }
 }
 
-/// Runs one configuration: data, warm-up, timed epochs, inference.
+/// Runs one configuration through the product's `Trainer` and `Inference`.
 struct TrainBench {
-    static let sequences = 41, sequenceSteps = 600, windowSteps = 300, hop = 50, batchSize = 64
-    static let inferenceSequences = 69
+    static let trainSequences = 41, develSequences = 14, testSequences = 14, sequenceSteps = 600
+    static let windowSteps = 300, hop = 50, batchSize = 64
 
     var config: TrainBenchConfig
     var threads: Int
     var epochs: Int
     var seed: UInt64
 
-    func run() -> String {
+    func run() throws -> String {
+        let data = makeData()
+        var options = TrainingOptions()
+        options.maxEpochs = 1 + epochs
+        options.patience = options.maxEpochs + 1      // never stop early: every epoch is timed
+        options.batchSize = TrainBench.batchSize
+        options.windowLength = TrainBench.windowSteps
+        options.windowHop = TrainBench.hop
+        options.learningRate = 1e-3
+        options.threads = threads
+        let train = data.sequences(in: .train), devel = data.sequences(in: .devel)
+
+        // Epoch boundaries: the progress callback runs at the end of every epoch.
+        var marks: [(wall: UInt64, cpu: Double)] = []
+        var records: [EpochRecord] = []
         PeakMemory.reset()
-        let D = config.inputSize
-        var rng = RandomSource(seed: seed)
-        // Random features (uniform in ±√3: unit variance) and smooth-ish random targets.
-        let data = (0..<TrainBench.sequences).map { _ in
-            randomBuffer(TrainBench.sequenceSteps * D, scale: 1.732, rng: &rng)
+        let result = try Trainer.train(data: data, spec: config.spec, options: options,
+                                       objective: config.autoencoder ? .reconstruction : .regression,
+                                       seed: seed) { record in
+            marks.append((DispatchTime.now().uptimeNanoseconds, EngineBench.processCPUSeconds()))
+            records.append(record)
         }
-        let labels = (0..<TrainBench.sequences).map { _ in randomWalk(TrainBench.sequenceSteps, rng: &rng) }
-        var windows: [(sequence: Int, start: Int)] = []
-        for s in 0..<TrainBench.sequences {
-            var start = 0
-            while start + TrainBench.windowSteps <= TrainBench.sequenceSteps {
-                windows.append((s, start)); start += TrainBench.hop
-            }
-        }
+        let timed = marks.count - 1                     // the first epoch is the warm-up
+        let epochSeconds = Double(marks[timed].wall - marks[0].wall) / 1e9 / Double(timed)
+        let epochCPU = (marks[timed].cpu - marks[0].cpu) / Double(timed)
 
-        let net = SequenceNetwork(config: config.network, seed: seed &+ 1)
-        net.threads = threads
-        let adam = Adam(parameters: net.parameters, options: AdamOptions(learningRate: 1e-3))
-        let out = config.network.outputSize
-        let T = TrainBench.windowSteps, B = TrainBench.batchSize
-        var trainBuffers: [Int: BatchBuffers] = [:]   // by batch size (full and last partial)
-        var shuffle = rng.derived(stream: 7)
-        var dropoutRNG = rng.derived(stream: 8)
+        // Counted work of one epoch: every training window (all full length here) forward and
+        // backward, then the devel forward (one sorted batch).
+        let windows = trainingWindows(rows: train.map(\.rows), length: options.windowLength, hop: options.windowHop)
+        let net = config.network
+        let epochFlops = net.forwardFlops(steps: TrainBench.windowSteps, batch: windows.count)
+            + net.backwardFlops(steps: TrainBench.windowSteps, batch: windows.count)
+            + net.forwardFlops(steps: TrainBench.sequenceSteps, batch: devel.count)
 
-        /// One epoch; returns the mean batch loss.
-        func epoch() -> Double {
-            var order = Array(windows.indices)
-            shuffle.shuffle(&order)
-            var total = 0.0, batches = 0
-            var first = 0
-            while first < order.count {
-                let count = min(B, order.count - first)
-                let buffers = trainBuffers[count] ?? BatchBuffers(steps: T, batch: count, features: D, outputs: out)
-                trainBuffers[count] = buffers
-                // Time-major batch of `count` windows (all windows are full length).
-                for (b, w) in order[first..<first + count].enumerated() {
-                    let (s, start) = windows[w]
-                    for t in 0..<T {
-                        let src = data[s].pointer + (start + t) * D
-                        (buffers.inputs.pointer + (t * count + b) * D).update(from: src, count: D)
-                        let dst = buffers.targets.pointer + (t * count + b) * out
-                        if config.autoencoder { dst.update(from: src, count: D) }
-                        else { dst[0] = labels[s][start + t] }
-                    }
-                }
-                let prediction = net.forward(buffers.batch, training: true, rng: &dropoutRNG)
-                net.zeroGradients()
-                total += sequenceLoss(config.autoencoder ? .mse : .ccc, predictions: prediction,
-                                      targets: buffers.targets, mask: buffers.mask, steps: T,
-                                      batchSize: count, outputs: out, gradient: buffers.gradient)
-                net.backward(buffers.gradient)
-                adam.step()
-                batches += 1
-                first += count
-            }
-            return total / Double(batches)
+        // Inference over every sequence, whole, as the product predicts.
+        let network = result.network
+        let (inferWall, inferCPU) = EngineBench.timed(1) {
+            _ = Inference.predict(network, sequences: data.sequences)
         }
+        let inferSteps = Double(data.sequences.reduce(0) { $0 + $1.rows })
+        let peakMemory = PeakMemory.megabytes()
 
-        _ = epoch()   // warm-up: workspaces, scratch, page faults
-        var seconds = 0.0, loss = 0.0
-        for _ in 0..<epochs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            loss = epoch()
-            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-        let epochSeconds = seconds / Double(epochs)
-
-        // Inference: whole sequences, batches of 64.
-        let inferSteps = TrainBench.sequenceSteps
-        var inferBuffers: [Int: BatchBuffers] = [:]
-        for count in [B, TrainBench.inferenceSequences % B] where count > 0 {
-            inferBuffers[count] = BatchBuffers(steps: inferSteps, batch: count, features: D, outputs: 0)
-        }
-        var remaining = TrainBench.inferenceSequences, sequence = 0
-        let start = DispatchTime.now().uptimeNanoseconds
-        while remaining > 0 {
-            let count = min(B, remaining)
-            let buffers = inferBuffers[count]!
-            for b in 0..<count {
-                let src = data[(sequence + b) % TrainBench.sequences].pointer
-                for t in 0..<inferSteps {
-                    (buffers.inputs.pointer + (t * count + b) * D).update(from: src + t * D, count: D)
-                }
-            }
-            _ = net.forward(buffers.batch, training: false, rng: &dropoutRNG)
-            remaining -= count; sequence += count
-        }
-        let inferSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let inferStepsPerSecond = Double(TrainBench.inferenceSequences * inferSteps) / inferSeconds
-        let trainFlops = 3 * config.forwardFlopsPerStep * Double(windows.count * T)
-
+        let peak = GemmBenchShape.peak(threads: threads)
         let r = EngineBench.rounded
-        return "{\"config\":\"\(config.name)\",\"threads\":\(threads),\"epochs\":\(epochs),"
-            + "\"windows\":\(windows.count),\"batch\":\(B),"
-            + "\"epoch_seconds\":\(r(epochSeconds, 3)),"
-            + "\"approx_train_gflops\":\(r(trainFlops / epochSeconds / 1e9, 1)),"
-            + "\"inference_steps_per_second\":\(Int(inferStepsPerSecond.rounded())),"
-            + "\"inference_seconds\":\(r(inferSeconds, 3)),"
-            + "\"peak_rss_mb\":\(r(PeakMemory.megabytes(), 1)),"
-            + "\"last_epoch_loss\":\(r(loss, 5))}"
+        let wallGflops = epochFlops.total / epochSeconds / 1e9, cpuGflops = epochFlops.total / epochCPU / 1e9
+        return "{\"config\":\"\(config.name)\",\"threads\":\(threads),\"epochs\":\(timed),"
+            + "\"windows\":\(windows.count),\"batch\":\(options.batchSize),"
+            + "\"epoch_seconds\":\(r(epochSeconds, 3)),\"epoch_cpu_seconds\":\(r(epochCPU, 3)),"
+            + "\"train_gflop_per_epoch\":\(r(epochFlops.total / 1e9, 1)),"
+            + "\"gate_share_of_flops\":\(r(epochFlops.gates / epochFlops.total, 4)),"
+            + "\"train_gflops\":\(r(wallGflops, 1)),\"train_cpu_gflops\":\(r(cpuGflops, 1)),"
+            + "\"gemm_peak_gflops\":\(r(peak.wall, 1)),\"gemm_peak_cpu_gflops\":\(r(peak.cpu, 1)),"
+            + "\"share_of_gemm_peak\":\(r(wallGflops / peak.wall, 3)),"
+            + "\"cpu_share_of_gemm_peak\":\(r(cpuGflops / peak.cpu, 3)),"
+            + "\"inference_steps_per_second\":\(Int((inferSteps / inferWall).rounded())),"
+            + "\"inference_seconds\":\(r(inferWall, 3)),\"inference_cpu_seconds\":\(r(inferCPU, 3)),"
+            + "\"peak_rss_mb\":\(r(peakMemory, 1)),"
+            + "\"last_epoch_loss\":\(r(records.last?.trainLoss ?? .nan, 5)),"
+            + "\"devel_metric\":\(r(records.last?.develMetric ?? .nan, 5))}"
     }
 
-    private func randomBuffer(_ count: Int, scale: Float, rng: inout RandomSource) -> FloatBuffer {
-        let b = FloatBuffer(count: count)
-        for i in 0..<count { b[i] = rng.uniform(-scale, scale) }
-        return b
-    }
-
-    /// A bounded random walk in [-1, 1] (label-like: slowly varying).
-    private func randomWalk(_ count: Int, rng: inout RandomSource) -> [Float] {
-        var v: Float = 0
-        return (0..<count).map { _ in
-            v = max(-1, min(1, v + rng.uniform(-0.05, 0.05)))
-            return v
+    /// 41 train, 14 devel and 14 test sequences of 600 steps: features uniform in ±√3 (unit
+    /// variance), targets a bounded random walk (regressors) or the features (auto-encoders).
+    private func makeData() -> ModelData {
+        let D = config.inputSize, steps = TrainBench.sequenceSteps
+        var rng = RandomSource(seed: seed)
+        let parts: [(Partition, Int)] = [(.train, TrainBench.trainSequences), (.devel, TrainBench.develSequences),
+                                         (.test, TrainBench.testSequences)]
+        var sequences: [ModelSequence] = []
+        for (partition, count) in parts {
+            for i in 0..<count {
+                let x = (0..<steps * D).map { _ in rng.uniform(-1.732, 1.732) }
+                var v: Float = 0
+                let y = config.autoencoder ? x : (0..<steps).map { _ -> Float in
+                    v = max(-1, min(1, v + rng.uniform(-0.05, 0.05)))
+                    return v
+                }
+                sequences.append(ModelSequence(id: "\(partition.rawValue)_\(i)", partition: partition,
+                                               rows: steps, inputs: x, targets: y))
+            }
         }
+        return ModelData(inputSize: D, outputSize: config.autoencoder ? D : 1, sequences: sequences)
     }
 }
 
-/// Reused buffers of one batch size: inputs `[steps × batch × features]`, targets and loss
-/// gradient `[steps × batch × outputs]`, mask `[steps × batch]` (all ones: windows are full length).
-struct BatchBuffers {
-    let inputs: FloatBuffer, targets: FloatBuffer, gradient: FloatBuffer, mask: FloatBuffer
-    let batch: SequenceBatch
-
-    init(steps: Int, batch size: Int, features: Int, outputs: Int) {
-        inputs = FloatBuffer(count: steps * size * features)
-        targets = FloatBuffer(count: steps * size * outputs)
-        gradient = FloatBuffer(count: steps * size * outputs)
-        mask = FloatBuffer(count: steps * size)
-        mask.fill(1)
-        batch = SequenceBatch(steps: steps, batchSize: size, features: features,
-                              lengths: Array(repeating: steps, count: size), values: inputs)
+extension GemmBenchShape {
+    /// The best GFLOP/s of `bench gemm` on the two largest input projections (19200×128×192 and
+    /// 19200×4097×192), by wall time (median of samples) and by process CPU time.
+    static func peak(threads: Int) -> (wall: Double, cpu: Double) {
+        var wall = 0.0, cpu = 0.0
+        for shape in all where shape.name == "in_proj" && shape.transB == .none && shape.k >= 128 {
+            let result = shape.measure(threads: threads, sampleSeconds: 0.05, samples: 5, rounds: 1)
+            let flops = 2 * Double(shape.m) * Double(shape.n) * Double(shape.k)
+            wall = max(wall, flops / result.seconds / 1e9)
+            cpu = max(cpu, flops / result.cpuSeconds / 1e9)
+        }
+        return (wall, cpu)
     }
 }
 

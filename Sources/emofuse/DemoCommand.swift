@@ -22,9 +22,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
     @Flag(help: "Also regenerate the paper's Tables 1–8 on the demo data (about 70 more models).") var experiments = false
     @Flag(help: "No progress output.") var quiet = false
+    // The demo from sound (see AudioDemoCommand.swift).
+    @Flag(help: "Demo from sound: espeak-ng speech with known prosody curves → dataset from-recordings → the system on egemaps (needs espeak-ng and openSMILE; uses data/demo-audio and runs/demo-audio unless --data/--run say otherwise).") var audio = false
+    @Option(help: "--audio: number of recordings.") var audioRecordings: Int = 20
+    @Option(help: "--audio: seconds per recording.") var audioSeconds: Double = 90
     @OptionGroup var execution: ExecutionOptions
 
     func run() throws {
+        if audio { return try runAudioDemo() }
         let root = URL(fileURLWithPath: data)
         if !FileManager.default.fileExists(atPath: root.appendingPathComponent("metadata/partition.csv").path) {
             if !quiet { FileHandle.standardError.write(Data("synthesising the demo dataset in \(data)…\n".utf8)) }

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """PyTorch side of `emofuse bench train`: the same networks, data shapes and schedule, same JSON keys.
 
-Random data shaped like MuSe-Stress: 41 sequences of 600 steps cut into windows of 300 with hop 50
-(287 windows), batches of 64 (the last partial), nn.GRU/nn.LSTM (batch_first, 4 layers, 64 units,
-bidirectional unless --unidirectional) + nn.Linear head, Adam (lr 1e-3). Regressors: 1 output,
-CCC loss per window averaged over the batch; auto-encoders (--autoencoder): output = input, MSE.
-One warm-up epoch, then --epochs timed epochs (epoch_seconds is their mean). Inference: forward
-only over 69 whole 600-step sequences in batches of 64, under torch.no_grad().
+Random data shaped like MuSe-Stress: 41 train sequences of 600 steps cut into windows of 300 with
+hop 50 (287 windows), batches of 64 (the last partial), 14 devel sequences of 600 steps scored after
+every epoch (as EmoFuse's Trainer does for early stopping; part of the epoch), nn.GRU/nn.LSTM
+(batch_first, 4 layers, 64 units, dropout 0.2, bidirectional unless --unidirectional) + nn.Linear
+head, Adam (lr 1e-3). Regressors: 1 output, CCC loss per window averaged over the batch;
+auto-encoders (--autoencoder): output = input, MSE. One warm-up epoch, then --epochs timed epochs
+(epoch_seconds: mean wall time; epoch_cpu_seconds: mean process CPU time). Inference: forward only
+over 69 whole 600-step sequences in 5 batches of 14 (as EmoFuse's Inference.predict), under
+torch.no_grad(). train_gflops uses EmoFuse's analytic count of the same network's work (see
+`emofuse bench train --help`), so the two sides divide the same number.
 
 Usage: python3 scripts/bench/torch_reference.py [--threads N] [--input-size D] [--cell gru|lstm]
        [--unidirectional] [--autoencoder] [--epochs N] [--seed S]
@@ -23,15 +27,16 @@ import torch
 from torch import nn
 
 SEQUENCES, SEQUENCE_STEPS, WINDOW_STEPS, HOP, BATCH = 41, 600, 300, 50, 64
-INFERENCE_SEQUENCES = 69
-HIDDEN, LAYERS = 64, 4
+DEVEL_SEQUENCES, INFERENCE_SEQUENCES, INFERENCE_BATCH = 14, 69, 14
+HIDDEN, LAYERS, DROPOUT = 64, 4, 0.2
 
 
 class Net(nn.Module):
     def __init__(self, cell, input_size, bidirectional, output_size):
         super().__init__()
         rnn_cls = {"gru": nn.GRU, "lstm": nn.LSTM}[cell]
-        self.rnn = rnn_cls(input_size, HIDDEN, LAYERS, batch_first=True, bidirectional=bidirectional)
+        self.rnn = rnn_cls(input_size, HIDDEN, LAYERS, batch_first=True, bidirectional=bidirectional,
+                           dropout=DROPOUT)
         self.head = nn.Linear(HIDDEN * (2 if bidirectional else 1), output_size)
 
     def forward(self, x):
@@ -49,13 +54,30 @@ def ccc_loss(pred, target):
     return (1 - ccc).mean()
 
 
-def forward_flops_per_step(cell, input_size, bidirectional, output_size):
-    dirs, gates = (2 if bidirectional else 1), (3 if cell == "gru" else 4)
-    flops = 0.0
-    for layer in range(LAYERS):
-        i = input_size if layer == 0 else dirs * HIDDEN
-        flops += dirs * 2 * (i * gates * HIDDEN + HIDDEN * gates * HIDDEN)
-    return flops + 2 * dirs * HIDDEN * output_size
+def epoch_flops(cell, input_size, bidirectional, output_size, windows):
+    """EmoFuse's analytic count (NetworkConfig.forwardFlops/backwardFlops) of one epoch:
+    `windows` windows of WINDOW_STEPS forward and backward, then the devel forward."""
+    dirs, g, h = (2 if bidirectional else 1), (3 if cell == "gru" else 4), HIDDEN
+    gate_fwd, gate_bwd = (14, 17) if cell == "gru" else (17, 23)
+
+    def forward(t, b):
+        f = 0.0
+        for layer in range(LAYERS):
+            i = input_size if layer == 0 else dirs * h
+            f += dirs * (2 * t * b * i * g * h + 2 * (t - 1) * b * h * g * h + t * b * h * gate_fwd)
+        return f + 2 * t * b * dirs * h * output_size
+
+    def backward(t, b):
+        f = 0.0
+        for layer in range(LAYERS):
+            i = input_size if layer == 0 else dirs * h
+            f += dirs * (4 * (t - 1) * b * g * h * h + 2 * t * b * g * h * i + t * b * h * gate_bwd)
+            if layer > 0:
+                f += dirs * 2 * t * b * g * h * i
+        return f + 4 * t * b * dirs * h * output_size
+
+    return (forward(WINDOW_STEPS, windows) + backward(WINDOW_STEPS, windows)
+            + forward(SEQUENCE_STEPS, DEVEL_SEQUENCES))
 
 
 def reset_peak_rss():
@@ -85,8 +107,9 @@ def run(cell, input_size, bidirectional, autoencoder, threads, epochs, seed):
     reset_peak_rss()
     gen = torch.Generator().manual_seed(seed)
     d = input_size
-    data = (torch.rand(SEQUENCES, SEQUENCE_STEPS, d, generator=gen) * 2 - 1) * 1.732
-    steps = (torch.rand(SEQUENCES, SEQUENCE_STEPS, generator=gen) * 0.1 - 0.05)
+    total = INFERENCE_SEQUENCES                                     # 41 train, 14 devel, 14 test
+    data = (torch.rand(total, SEQUENCE_STEPS, d, generator=gen) * 2 - 1) * 1.732
+    steps = (torch.rand(total, SEQUENCE_STEPS, generator=gen) * 0.1 - 0.05)
     labels = steps.cumsum(dim=1).clamp(-1, 1).unsqueeze(-1)          # label-like random walks
     windows = [(s, start) for s in range(SEQUENCES)
                for start in range(0, SEQUENCE_STEPS - WINDOW_STEPS + 1, HOP)]
@@ -99,6 +122,17 @@ def run(cell, input_size, bidirectional, autoencoder, threads, epochs, seed):
     model = Net(cell, d, bidirectional, out_size)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.MSELoss() if autoencoder else ccc_loss
+
+    def devel_metric():
+        model.eval()
+        with torch.no_grad():
+            x = data[SEQUENCES:SEQUENCES + DEVEL_SEQUENCES]
+            pred = model(x)
+            if autoencoder:
+                return float(((pred - x) ** 2).mean())
+            p, y = pred.flatten(), labels[SEQUENCES:SEQUENCES + DEVEL_SEQUENCES].flatten()
+            mp, my = p.mean(), y.mean()
+            return float(2 * ((p - mp) * (y - my)).mean() / (p.var(unbiased=False) + y.var(unbiased=False) + (mp - my) ** 2))
 
     def epoch():
         model.train()
@@ -116,33 +150,35 @@ def run(cell, input_size, bidirectional, autoencoder, threads, epochs, seed):
             opt.step()
             total += loss.item()
             batches += 1
+        devel_metric()
         return total / batches
 
     epoch()                                                          # warm-up
-    seconds, loss = 0.0, 0.0
+    seconds, cpu, loss = 0.0, 0.0, 0.0
     for _ in range(epochs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         loss = epoch()
         seconds += time.perf_counter() - start
-    epoch_seconds = seconds / epochs
+        cpu += time.process_time() - cpu_start
+    epoch_seconds, epoch_cpu = seconds / epochs, cpu / epochs
 
     model.eval()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with torch.no_grad():
-        for first in range(0, INFERENCE_SEQUENCES, BATCH):
-            count = min(BATCH, INFERENCE_SEQUENCES - first)
-            seq = torch.arange(first, first + count) % SEQUENCES
-            model(data[seq])
-    infer_seconds = time.perf_counter() - start
-    train_flops = 3 * forward_flops_per_step(cell, d, bidirectional, out_size) * len(windows) * WINDOW_STEPS
+        for first in range(0, INFERENCE_SEQUENCES, INFERENCE_BATCH):
+            model(data[first:first + INFERENCE_BATCH])
+    infer_seconds, infer_cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    train_flops = epoch_flops(cell, d, bidirectional, out_size, len(windows))
 
     return {
         "config": config_name(cell, d, bidirectional, autoencoder),
         "threads": threads, "epochs": epochs, "windows": len(windows), "batch": BATCH,
-        "epoch_seconds": round(epoch_seconds, 3),
-        "approx_train_gflops": round(train_flops / epoch_seconds / 1e9, 1),
+        "epoch_seconds": round(epoch_seconds, 3), "epoch_cpu_seconds": round(epoch_cpu, 3),
+        "train_gflop_per_epoch": round(train_flops / 1e9, 1),
+        "train_gflops": round(train_flops / epoch_seconds / 1e9, 1),
+        "train_cpu_gflops": round(train_flops / epoch_cpu / 1e9, 1),
         "inference_steps_per_second": round(INFERENCE_SEQUENCES * SEQUENCE_STEPS / infer_seconds),
-        "inference_seconds": round(infer_seconds, 3),
+        "inference_seconds": round(infer_seconds, 3), "inference_cpu_seconds": round(infer_cpu, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "last_epoch_loss": round(loss, 5),
         "torch": torch.__version__,

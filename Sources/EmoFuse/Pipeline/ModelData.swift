@@ -11,6 +11,14 @@ public struct ModelSequence: Sendable {
     public let inputs: [Float]
     /// `rows × outputSize`, row-major; NaN marks a step without a label.
     public let targets: [Float]
+
+    /// `inputs.count` and `targets.count` must be multiples of `rows` (the caller's sizes).
+    public init(id: String, partition: Partition, rows: Int, inputs: [Float], targets: [Float]) {
+        precondition(rows >= 0 && (rows == 0 || (inputs.count % rows == 0 && targets.count % rows == 0)),
+                     "ModelSequence \(id): \(inputs.count) inputs and \(targets.count) targets for \(rows) rows")
+        self.id = id; self.partition = partition; self.rows = rows
+        self.inputs = inputs; self.targets = targets
+    }
 }
 
 /// A set of sequences with fixed input and output sizes.
@@ -62,12 +70,34 @@ public struct TrainingBatch {
     public var batchSize: Int { input.batchSize }
 
     /// Packs `pieces` (sequence, first row, row count) into one batch padded to the longest piece.
-    public init(_ pieces: [(sequence: ModelSequence, start: Int, length: Int)], inputSize: Int, outputSize: Int) {
+    /// With `reusing` a batch of the same steps, size and widths, its buffers are overwritten
+    /// instead of allocating new ones (a training loop's batches are mostly of one shape; for a
+    /// 4097-wide input a fresh batch is 315 MB to fault in and zero).
+    public init(_ pieces: [(sequence: ModelSequence, start: Int, length: Int)], inputSize: Int, outputSize: Int,
+                reusing previous: TrainingBatch? = nil) {
         let b = pieces.count
         let steps = pieces.map(\.length).max() ?? 0
-        let x = FloatBuffer(count: steps * b * inputSize)
-        let y = FloatBuffer(count: steps * b * outputSize)
-        let m = FloatBuffer(count: steps * b)
+        // An auto-encoder's targets are its inputs (the same array storage): the batch then
+        // holds them once (`targets` is `input.values`; 315 MB less for a 4097-wide batch).
+        let shared = outputSize == inputSize && pieces.allSatisfy { sameStorage($0.sequence.inputs, $0.sequence.targets) }
+        let x: FloatBuffer, y: FloatBuffer, m: FloatBuffer
+        if let previous, previous.steps == steps, previous.batchSize == b,
+           previous.input.features == inputSize, previous.targets.count == steps * b * outputSize,
+           (previous.targets === previous.input.values) == shared {
+            x = previous.input.values; y = previous.targets; m = previous.mask
+            // Padded rows: inputs, targets and mask zero, as in a fresh batch.
+            for (j, piece) in pieces.enumerated() where piece.length < steps {
+                for t in piece.length..<steps {
+                    (x.pointer + (t * b + j) * inputSize).update(repeating: 0, count: inputSize)
+                    (y.pointer + (t * b + j) * outputSize).update(repeating: 0, count: outputSize)
+                    m[t * b + j] = 0
+                }
+            }
+        } else {
+            x = FloatBuffer(count: steps * b * inputSize)
+            y = shared ? x : FloatBuffer(count: steps * b * outputSize)
+            m = FloatBuffer(count: steps * b)
+        }
         for (j, piece) in pieces.enumerated() {
             piece.sequence.inputs.withUnsafeBufferPointer { src in
                 piece.sequence.targets.withUnsafeBufferPointer { tgt in
@@ -75,6 +105,15 @@ public struct TrainingBatch {
                         let row = piece.start + t
                         (x.pointer + (t * b + j) * inputSize)
                             .update(from: src.baseAddress! + row * inputSize, count: inputSize)
+                        if shared {
+                            // Inputs hold no NaN (ModelSequence's contract); should one slip in,
+                            // the step is unlabelled and the NaN becomes 0, as a separate copy does.
+                            let row = x.pointer + (t * b + j) * inputSize
+                            var labelled = true
+                            for o in 0..<inputSize where row[o].isNaN { labelled = false; row[o] = 0 }
+                            m[t * b + j] = labelled ? 1 : 0
+                            continue
+                        }
                         var labelled = true
                         let yDst = y.pointer + (t * b + j) * outputSize
                         for o in 0..<outputSize {
@@ -90,5 +129,12 @@ public struct TrainingBatch {
                               lengths: pieces.map(\.length), values: x)
         targets = y
         mask = m
+    }
+}
+
+/// Whether two arrays share one storage (an auto-encoder's targets are its inputs).
+private func sameStorage(_ a: [Float], _ b: [Float]) -> Bool {
+    a.count == b.count && a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress }
     }
 }

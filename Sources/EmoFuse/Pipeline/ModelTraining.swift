@@ -10,6 +10,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var normalizer: Normalizer
     public var candidate: Candidate
     public var loss: LossKind
+    /// How the inputs made from audio were extracted (`emofuse features`), by input name; nil for
+    /// other features. Lets `predict-audio` extract new recordings the same way.
+    public var extraction: [String: FeatureExtraction]? = nil
 
     static let metadataKey = "emofuse.model"
 }
@@ -56,8 +59,9 @@ struct ModelTraining {
         let (bestIndex, bestResult) = best!
         let chosen = candidates[bestIndex]
 
-        let card = ModelCard(name: model.name, role: role, inputs: model.inputs, emotion: model.emotion,
+        var card = ModelCard(name: model.name, role: role, inputs: model.inputs, emotion: model.emotion,
                              normalizer: aligned.normalizer, candidate: chosen, loss: model.training.loss)
+        card.extraction = FeatureExtraction.records(forInputs: model.inputs, dataset: dataset)
         try ModelStore.save(bestResult.network, card: card,
                             to: staging.appendingPathComponent("checkpoints/\(model.name).safetensors"))
 

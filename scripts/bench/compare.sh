@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# EmoFuse vs PyTorch, side by side: for every configuration and thread count, PAIRS interleaved
+# pairs (EmoFuse, PyTorch, EmoFuse, PyTorch, …) of `emofuse bench train` and
+# scripts/bench/torch_reference.py on the same configuration, then one Markdown table of median
+# ratios (PyTorch / EmoFuse: above 1 means EmoFuse is faster or smaller) with their spread
+# (min–max over the pairs). Interleaving spreads a drifting VM's slow minutes over both sides.
+#
+# Usage: scripts/bench/compare.sh [--pairs N] [--threads "1 2"] [--epochs N] [--configs "BiGRU-89 …"]
+# Run it on an idle machine; raw JSON lines go to $OUT (default /tmp/emofuse-compare.jsonl).
+# Needs: Swift (release build) and PyTorch's CPU wheel (`pip install torch`).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PAIRS=3 THREADS="1 2" EPOCHS=2
+CONFIGS="BiGRU-89 BiGRU-4097 BiLSTM-89 BiGRU-AE-89 BiGRU-AE-4097 GRU-89"
+OUT=${OUT:-/tmp/emofuse-compare.jsonl}
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pairs) PAIRS=$2; shift 2 ;;
+        --threads) THREADS=$2; shift 2 ;;
+        --epochs) EPOCHS=$2; shift 2 ;;
+        --configs) CONFIGS=$2; shift 2 ;;
+        *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ "$PAIRS" -ge 3 ] || { echo "compare.sh: --pairs must be at least 3 (a median of fewer means little here)" >&2; exit 2; }
+python3 -c 'import torch' 2>/dev/null || {
+    echo "compare.sh: PyTorch is not installed; install its CPU wheel: pip install torch" >&2; exit 1; }
+swift build -c release --product emofuse >&2
+BIN=$(swift build -c release --show-bin-path)/emofuse
+
+# BiGRU-AE-4097 → --cell gru --input-size 4097 --autoencoder (same flags on both sides).
+flags() {
+    local name=$1 f=""
+    case "$name" in Bi*) name=${name#Bi} ;; *) f="--unidirectional" ;; esac
+    case "$name" in LSTM*) f="$f --cell lstm" ;; *) f="$f --cell gru" ;; esac
+    case "$name" in *-AE-*) f="$f --autoencoder" ;; esac
+    echo "$f --input-size ${name##*-}"
+}
+
+: > "$OUT"
+for threads in $THREADS; do
+    for config in $CONFIGS; do
+        for pair in $(seq "$PAIRS"); do
+            # shellcheck disable=SC2046
+            "$BIN" bench train --threads "$threads" --epochs "$EPOCHS" $(flags "$config") \
+                | sed "s/^{/{\"side\":\"emofuse\",\"pair\":$pair,/" >> "$OUT"
+            # shellcheck disable=SC2046
+            python3 scripts/bench/torch_reference.py --threads "$threads" --epochs "$EPOCHS" $(flags "$config") \
+                | sed "s/^{/{\"side\":\"torch\",\"pair\":$pair,/" >> "$OUT"
+            echo "compare.sh: $config, $threads thread(s), pair $pair of $PAIRS done" >&2
+        done
+    done
+done
+
+python3 - "$OUT" <<'PY'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+def pairs(config, threads):
+    by = {}
+    for r in runs:
+        if r["config"] == config and r["threads"] == threads:
+            by.setdefault(r["pair"], {})[r["side"]] = r
+    return [p for p in by.values() if len(p) == 2]
+def ratio(ps, key, num="torch", den="emofuse"):
+    v = [p[num][key] / p[den][key] for p in ps]
+    return f"{statistics.median(v):.2f}× ({min(v):.2f}–{max(v):.2f})"
+def median(ps, side, key):
+    return statistics.median(p[side][key] for p in ps)
+configs = list(dict.fromkeys(r["config"] for r in runs))
+threads = sorted({r["threads"] for r in runs})
+print("| configuration | threads | EmoFuse s/epoch | PyTorch s/epoch | training ratio | inference ratio (steps/s) | peak memory PyTorch/EmoFuse | EmoFuse share of GEMM peak |")
+print("|---|---|---|---|---|---|---|---|")
+for c in configs:
+    for t in threads:
+        ps = pairs(c, t)
+        if not ps: continue
+        inf = [p["emofuse"]["inference_steps_per_second"] / p["torch"]["inference_steps_per_second"] for p in ps]
+        print(f"| {c} | {t} | {median(ps, 'emofuse', 'epoch_seconds'):.3f} | {median(ps, 'torch', 'epoch_seconds'):.3f} "
+              f"| {ratio(ps, 'epoch_seconds')} | {statistics.median(inf):.2f}× ({min(inf):.2f}–{max(inf):.2f}) "
+              f"| {ratio(ps, 'peak_rss_mb')} | {median(ps, 'emofuse', 'share_of_gemm_peak'):.0%} |")
+if len(threads) > 1:
+    print()
+    print(f"EmoFuse {threads[-1]} threads over {threads[0]} (median s/epoch ratio):")
+    for c in configs:
+        a = [r["epoch_seconds"] for r in runs if r["config"] == c and r["side"] == "emofuse" and r["threads"] == threads[0]]
+        b = [r["epoch_seconds"] for r in runs if r["config"] == c and r["side"] == "emofuse" and r["threads"] == threads[-1]]
+        if a and b: print(f"- {c}: {statistics.median(a) / statistics.median(b):.2f}×")
+PY
