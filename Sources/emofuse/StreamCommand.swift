@@ -23,7 +23,7 @@ struct StreamCommand: ParsableCommand {
     @Option(help: "The emotion (streams checkpoints/pred-fusion-<emotion>).") var emotion: String?
     @Option(help: "Stream this model of the run instead of the fusion model (e.g. pred-egemaps-arousal).") var model: String?
     @Option(help: "Or: a checkpoint; its inputs' checkpoints are looked up beside it.") var checkpoint: String?
-    @Option(name: .customLong("input"), help: "SET=PATH: read SET's rows from a file or FIFO (repeatable). Default: all sets on stdin, each line prefixed by its set.")
+    @Option(name: .customLong("input"), help: "SET=PATH: read SET's rows from a file or FIFO (repeatable; FIFOs are opened in the order given, each open waiting for its writer). Default: all sets on stdin, each line prefixed by its set.")
     var inputs: [String] = []
     @Option(help: "SET=MS: add MS milliseconds to SET's timestamps before aligning (repeatable), for grids offset by a step: MuSe's video sets start one step after audio and labels (offline, rows are aligned by position).")
     var shift: [String] = []

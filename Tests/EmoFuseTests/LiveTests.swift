@@ -119,6 +119,43 @@ import SeqNet
         #expect(throws: LiveError.notCausal(model: "pred-x-arousal", file: url.path)) { try system.makeStream() }
     }
 
+    /// The runner in process: a line longer than `maxLineBytes` (spanning reads) is skipped up to
+    /// its line break, reported with its line number, and the lines after it count on.
+    @Test func overlongLineIsSkippedAndLinesCountOn() throws {
+        let system = try Self.system()
+        func row(_ set: String, _ t: Int) -> String {
+            "\(set),\(t),1," + Array(repeating: "0.5", count: system.width(of: set)!).joined(separator: ",")
+        }
+        var lines = system.featureSets.map { row($0, 0) }
+        lines.append("egemaps,500,1," + String(repeating: "1,", count: 60_000) + "1")   // line 4, ~120 KB
+        lines.append("garbage")                                                        // line 5
+        lines += system.featureSets.map { row($0, 500) }
+        var input: [Int32] = [0, 0], output: [Int32] = [0, 0]
+        #expect(pipe(&input) == 0 && pipe(&output) == 0)
+        let text = lines.joined(separator: "\n") + "\n"
+        let writeEnd = input[1]
+        let writer = Thread {
+            text.utf8CString.withUnsafeBufferPointer { b in
+                var done = 0
+                while done < b.count - 1 { done += max(0, write(writeEnd, b.baseAddress! + done, b.count - 1 - done)) }
+            }
+            close(writeEnd)
+        }
+        writer.start()
+        final class Messages: @unchecked Sendable { var lines: [String] = [] }
+        let messages = Messages()
+        var runner = LiveRunner(sources: [.init(name: "stdin", fd: input[0], set: nil)], output: output[1]) {
+            messages.lines.append($0)
+        }
+        runner.maxLineBytes = 1000
+        let summary = try runner.run(system)
+        close(input[0]); close(output[1]); close(output[0])
+        #expect(summary.steps == 2 && summary.stepsWithMissing == 0)
+        #expect(summary.malformed == 2)
+        #expect(messages.lines.contains("stdin:4: line longer than 1000 bytes; skipped up to its line break"), "\(messages.lines)")
+        #expect(messages.lines.contains { $0.hasPrefix("stdin:5:1: a single cell 'garbage'") })
+    }
+
     // MARK: The aligner's rules, with a controlled clock
 
     final class Collected {

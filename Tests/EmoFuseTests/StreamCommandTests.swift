@@ -117,6 +117,37 @@ import Testing
         #expect(Self.values(out.stdout).map(\.1) == trace.values)
     }
 
+    /// FIFOs, one per set, fed by a live writer a step at a time.
+    @Test func fifosEqualPredict() throws {
+        let system = try Self.system()
+        let subject = try CausalRun.develSubjects()[2]
+        let trace = try system.predict(try Recording.load(data: CausalRun.data, subject: subject, sets: system.featureSets))
+        let dir = CausalRun.root.appendingPathComponent("fifos-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = system.featureSets.map { dir.appendingPathComponent("\($0).fifo").path }
+        for path in paths { #expect(mkfifo(path, 0o600) == 0) }
+        let p = Process()
+        p.executableURL = try Self.binary()
+        p.arguments = ["stream"] + Self.baseArguments + zip(system.featureSets, paths).flatMap { ["--input", "\($0)=\($1)"] }
+        let stdout = Pipe(), stderr = Pipe()
+        p.standardOutput = stdout; p.standardError = stderr
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let out = ThreadedRead(stdout.fileHandleForReading), errors = ThreadedRead(stderr.fileHandleForReading)
+        // The stream opens the FIFOs in order; each open returns once both ends are there.
+        let writers = paths.map { FileHandle(forWritingAtPath: $0)! }
+        let lines = try system.featureSets.map { try Self.lines(set: $0, subject: subject) }
+        for t in 0..<lines[0].count {
+            for (k, w) in writers.enumerated() { w.write(Data((lines[k][t] + "\n").utf8)) }
+        }
+        for w in writers { try w.close() }
+        p.waitUntilExit()
+        let text = String(decoding: out.wait(), as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(String(decoding: errors.wait(), as: UTF8.self))")
+        #expect(Self.values(text).map(\.1) == trace.values)
+    }
+
     @Test func malformedAndUnknownLinesAreSkippedWithTheirPosition() throws {
         let system = try Self.system()
         let subject = try CausalRun.develSubjects()[0]

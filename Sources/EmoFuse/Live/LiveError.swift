@@ -29,7 +29,7 @@ public enum LiveError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .checkpoint(let file, let message): return "\(file): \(message)"
         case .notCausal(let model, let file):
-            return "\(file): model '\(model)' is bidirectional and cannot run live (it reads future frames); train the system causal (grid.bidirectional = [false])"
+            return "\(file): model '\(model)' is bidirectional and cannot run live (it reads future frames); train the system with \"causal\": true"
         case .ambiguousWidths(let model, let sets):
             return "model '\(model)': cannot tell the widths of \(sets.joined(separator: ", ")) from the checkpoints"
         case .conflictingWidth(let set, let widths):

@@ -7,7 +7,8 @@ import SeqNet
 ///
 /// Bad input never stops it: a malformed line, a line for an unknown set, a late, backward or
 /// jumping timestamp are skipped and reported (source:line:column) through `report`; an input
-/// ending mid-line has that partial line discarded and reported; sets without rows are fed as
+/// ending mid-line has that partial line discarded and reported, a line longer than
+/// `maxLineBytes` is skipped; sets without rows are fed as
 /// missing. Only a closed output (its reader went away: `EPIPE`) ends the run early, with
 /// ``LiveRunError/outputClosed(steps:)``. Repeated messages of one kind are cut after
 /// `messageLimit`, and the ``Summary`` counts everything.
@@ -40,6 +41,8 @@ public struct LiveRunner {
     public var shifts: [String: Int64] = [:]
     public var policy = LiveAligner.Policy()
     public var messageLimit = 20
+    /// Longer lines are skipped (memory bound); the widest real row (deepspectrum) is ~50 KB.
+    public var maxLineBytes = 4 << 20
     public var report: (String) -> Void
     /// Called after each step with its compute time in seconds (for `--timing`).
     public var onStepTime: ((Double) -> Void)?
@@ -120,6 +123,7 @@ public struct LiveRunner {
         let values = UnsafeMutablePointer<Float>.allocate(capacity: widest)
         defer { values.deallocate() }
         var buffers = sources.map { _ in [UInt8]() }
+        var discarding = Array(repeating: false, count: sources.count)
         var lineNumbers = sources.map { _ in 0 }
         var open = Array(repeating: true, count: sources.count)
         let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
@@ -175,11 +179,21 @@ public struct LiveRunner {
                     }
                     continue
                 }
-                buffers[k].append(contentsOf: UnsafeBufferPointer(start: chunk, count: n))
-                let pendingBytes = buffers[k]
-                let consumed = pendingBytes.withUnsafeBufferPointer { b -> Int in
+                var fresh = UnsafeBufferPointer(start: chunk, count: n)
+                if discarding[k] {     // the rest of an over-long line
+                    guard let nl = fresh.firstIndex(of: 10) else { continue }
+                    discarding[k] = false
+                    lineNumbers[k] += 1
+                    fresh = UnsafeBufferPointer(rebasing: fresh[(nl + 1)...])
+                }
+                // Bytes already held have no line break: only the new ones are searched.
+                var bytes = buffers[k]
+                buffers[k] = []
+                let searchFrom = bytes.count
+                bytes.append(contentsOf: fresh)
+                let consumed = bytes.withUnsafeBufferPointer { b -> Int in
                     var lineStart = 0
-                    var i = 0
+                    var i = searchFrom
                     while i < b.count {
                         if b[i] == 10 {
                             handle(UnsafeBufferPointer(rebasing: b[lineStart..<i]), source: k)
@@ -189,7 +203,14 @@ public struct LiveRunner {
                     }
                     return lineStart
                 }
-                buffers[k].removeFirst(consumed)
+                bytes.removeFirst(consumed)
+                if bytes.count > maxLineBytes {
+                    summary.malformed += 1
+                    say("malformed", "\(sources[k].name):\(lineNumbers[k] + 1): line longer than \(maxLineBytes) bytes; skipped up to its line break")
+                    bytes.removeAll()
+                    discarding[k] = true
+                }
+                buffers[k] = bytes
                 if outputError != nil { break }
             }
             aligner.poll(now: now())

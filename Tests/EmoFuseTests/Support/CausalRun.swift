@@ -2,8 +2,7 @@ import Foundation
 @testable import EmoFuse
 
 /// A causal system (every model unidirectional, auto-encoders included) trained once on the
-/// `tiny` synthetic preset for the live tests. The one place such a system is made: when the
-/// configuration gains its `causal` key, only `config()` changes.
+/// `tiny` synthetic preset for the live tests; the one place such a system is made.
 enum CausalRun {
     static let root: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("emofuse-live-\(getpid())")
@@ -17,8 +16,7 @@ enum CausalRun {
         var c = RunConfiguration()
         c.featureSets = ["egemaps", "vggface", "fau_intensity"]
         c.emotions = ["arousal"]
-        // Auto-encoders train with the grid's first candidate, so they are unidirectional too.
-        c.grid.bidirectional = [false]
+        c.causal = true          // every model unidirectional, auto-encoders included
         c.grid.seeds = [3]
         c.grid.learningRates = [0.005]
         c.training.maxEpochs = 8

@@ -11,7 +11,7 @@ func tinyCausalSystem() throws -> (run: URL, data: URL, subject: String) {
     var config = RunConfiguration()
     config.featureSets = ["egemaps", "vggface", "fau_intensity"]
     config.emotions = ["arousal"]
-    config.grid.bidirectional = [false]          // causal: every model, auto-encoders included
+    config.causal = true                          // every model unidirectional, auto-encoders included
     config.network = NetworkShape(hiddenSize: 16, layers: 2)
     config.training.maxEpochs = 5
     config.training.windowLength = 60
