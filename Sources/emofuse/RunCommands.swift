@@ -82,9 +82,10 @@ func runSystem(_ configuration: RunConfiguration, data: DataOptions, execution: 
     }
     let start = Date()
     let result = try PaperSystem.run(configuration, context: context)
-    print(Report.finalTable(result.fusion, emotions: configuration.emotions))
-    if let experiments = result.experiments {
-        for t in experiments.tables { print(Report.table(t)) }
+    if let study = result.experiments {
+        print(Report.finalTable(study, emotions: configuration.emotions, paper: result.paperShaped))
+        for t in study.tables { print(Report.table(t, paper: result.paperShaped)) }
+        for c in study.claims { print("\(c.verdict.rawValue): \(c.statement)") }
     }
     print("report: \(data.runURL.appendingPathComponent("report.md").path)")
     print("submission: \(data.runURL.appendingPathComponent("submission").path)")

@@ -12,7 +12,8 @@ enum Figures {
         let devel = dataset.subjects(in: .devel).prefix(3).map(\.id)
         let corruption = CorruptionMap.load(dataRoot: context.data)
 
-        for fusion in result.fusion {
+        let fusions = result.fusion.filter { Report.firstSeed($0.name, plan: result.plan) }
+        for fusion in fusions {
             guard let emotion = fusion.emotion else { continue }
             let predicted = try dataset.featureSet(fusion.name)
             let gold = try dataset.labels(emotion)
@@ -28,7 +29,7 @@ enum Figures {
                 figures.append(Figure(caption: "\(emotion), devel \(id)", path: "figures/\(name)"))
             }
         }
-        for ae in result.autoencoders {
+        for ae in result.autoencoders where Report.firstSeed(ae.name, plan: result.plan) {
             let set = ae.inputs[0]
             guard let id = devel.first, let re = try dataset.featureSet(ae.name).sequences[id] else { continue }
             var chart = SVGChart(title: "Reconstruction error of \(set), devel subject \(id)", xLabel: "time (s)", yLabel: "RE")
@@ -40,7 +41,7 @@ enum Figures {
             figures.append(Figure(caption: "RE \(set), devel \(id)", path: "figures/\(name)"))
         }
         var curves = SVGChart(title: "Training curves of the fusion models (chosen candidate)", xLabel: "epoch", yLabel: "devel CCC")
-        for (i, fusion) in result.fusion.enumerated() {
+        for (i, fusion) in fusions.enumerated() {
             let index = fusion.candidates.firstIndex { $0.candidate == fusion.chosen } ?? 0
             let log = TrainingLog.read(context.logURL(fusion.name)).filter { $0.candidate == index }
             curves.series.append(.init(label: fusion.name, color: SVGChart.palette[i % SVGChart.palette.count],
