@@ -10,6 +10,7 @@ struct EmoFuseCommand: ParsableCommand {
             RunCommand.self,
             StatusCommand.self,
             ExperimentsCommand.self,
+            RobustnessCommand.self,
             AutoencodeCommand.self,
             TrainCommand.self,
             FuseCommand.self,

@@ -133,9 +133,10 @@ final class Scorer {
     private var gold: [String: GoldLabels] = [:]
     private var cache: [String: [PairSums]] = [:]
 
-    init(context: RunContext) throws {
+    /// `dataset`: where the predictions are read (default: the run folder over the data).
+    init(context: RunContext, dataset: MuseDataset? = nil) throws {
         self.context = context
-        dataset = try context.dataset()
+        self.dataset = try dataset ?? context.dataset()
     }
 
     func subjects(_ partition: Partition) -> [Subject] { dataset.subjects(in: partition) }

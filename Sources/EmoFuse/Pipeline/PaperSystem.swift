@@ -8,6 +8,8 @@ public struct SystemResult: Sendable {
     public var fusion: [ModelOutcome] = []
     public var experiments: ExperimentResults?
     public var robustness: [RobustnessRow] = []
+    /// The corruptions `emofuse robustness` ran on this run folder.
+    public var corruption: [CorruptionResult] = []
     /// Whether the data are shaped like MuSe-Stress (the paper's numbers are shown beside).
     public var paperShaped = false
 }
@@ -168,9 +170,40 @@ extension PaperSystem {
             }
         }
         study.seeds = plan.seeds ?? config.grid.seeds
-        study.claims = try Study.claims(plan: plan, config: config, robustness: result.robustness, scorer: scorer)
+        result.corruption = CorruptionRun.results(run: context.run)
+        study.claims = try Study.claims(plan: plan, config: config, robustness: result.robustness,
+                                        corruption: result.corruption, scorer: scorer)
         result.experiments = study
         try JSONFiles.write(study, to: context.run.appendingPathComponent("experiments.json"))
+    }
+}
+
+extension PaperSystem {
+    /// Recomputes the statistics and rewrites `report.md` of finished run folder `run` from its
+    /// plan, configuration and models' markers (after `emofuse robustness` added corruptions).
+    /// Trains nothing; fails naming the first planned model that is not finished.
+    @discardableResult
+    public static func report(run: URL) throws -> SystemResult {
+        let (plan, recorded) = try RunRecord.load(run: run)
+        let config = try RunConfiguration.load(from: run.appendingPathComponent("config.json"))
+        let context = try recorded.resolvingTestKey(config.testKey)
+        var result = SystemResult(plan: plan)
+        let finalSet = Set(plan.final.flatMap(plan.replicates))
+        for model in plan.models {
+            guard let data = try? Data(contentsOf: context.metricsURL(model.name)),
+                  let o = try? JSONFiles.decode(ModelOutcome.self, from: data) else {
+                throw ConfigurationError(file: context.metricsURL(model.name).path, message: "\(model.name) is not finished: run `emofuse run` first")
+            }
+            switch model.role {
+            case .autoencoder where !model.name.hasPrefix("exp-"): result.autoencoders.append(o)
+            case .regressor where !model.name.hasPrefix("exp-"): result.regressors.append(o)
+            case .fusion where finalSet.contains(model.name): result.fusion.append(o)
+            default: break
+            }
+        }
+        try study(&result, config: config, context: context)
+        try Report.write(result, config: config, context: context)
+        return result
     }
 }
 

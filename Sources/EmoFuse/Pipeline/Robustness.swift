@@ -48,8 +48,8 @@ public enum Robustness {
     /// difference. Writes `robustness.json` into `context.run` unless `write` is false.
     public static func analyse(_ pairs: [RobustnessPair], plan: Plan, context: RunContext,
                                corrupted: ((_ sets: [String], _ id: String, _ timestamp: Int64) -> Bool)? = nil,
-                               write: Bool = true) throws -> [RobustnessRow] {
-        let scorer = try Scorer(context: context)
+                               dataset: MuseDataset? = nil, write: Bool = true) throws -> [RobustnessRow] {
+        let scorer = try Scorer(context: context, dataset: dataset)
         let map = CorruptionMap.load(dataRoot: context.data)
         let isCorrupted = corrupted ?? (map.isEmpty ? nil : { map.isCorrupted(sets: $0, id: $1, timestamp: $2) })
         let dataset = scorer.dataset

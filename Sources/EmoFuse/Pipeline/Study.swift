@@ -79,7 +79,8 @@ public enum Study {
     }
 
     /// The paper's claims, each judged by paired differences on devel (and test where labelled).
-    static func claims(plan: Plan, config: RunConfiguration, robustness: [RobustnessRow], scorer: Scorer) throws -> [Claim] {
+    static func claims(plan: Plan, config: RunConfiguration, robustness: [RobustnessRow], corruption: [CorruptionResult] = [],
+                       scorer: Scorer) throws -> [Claim] {
         func pairs(_ tableIDs: [String], _ columns: [(Int, Int)]) throws -> [Comparison] {
             var out: [Comparison] = []
             for t in plan.tables where tableIDs.contains(t.id) {
@@ -126,8 +127,9 @@ public enum Study {
         }
         claims.append(Claim("RE improves the fusion model", reFusion, missing: "robustness is off: no fusion twin without RE was run"))
 
-        let corrupted = robustness.filter { $0.subset == "corrupted" }.compactMap { row -> Comparison? in
-            row.difference.map { Comparison(label: "with RE − without RE on corrupted frames, \(row.emotion)", partition: row.partition,
+        let recorded = robustness.map { ("recorded corruption", $0) } + corruption.flatMap { c in c.rows.map { (c.spec.tag, $0) } }
+        let corrupted = recorded.filter { $0.1.subset == "corrupted" }.compactMap { source, row -> Comparison? in
+            row.difference.map { Comparison(label: "with RE − without RE on corrupted frames (\(source)), \(row.emotion)", partition: row.partition,
                                              a: row.withREModel, b: row.withoutREModel, difference: $0) }
         }
         claims.append(Claim("RE makes the fusion model robust where a modality is corrupted (the paper's open question)", corrupted,

@@ -81,6 +81,16 @@ public enum Report {
                 + "this split is circular: it selects frames by the quantity under test). `emofuse robustness` corrupts any dataset's devel/test inputs on purpose.\n\n"
             md += robustnessTable(result.robustness)
         }
+        if !result.corruption.isEmpty {
+            md += "\n## Robustness to controlled corruption (`emofuse robustness`)\n\n"
+            md += "The devel/test inputs were corrupted on purpose (seeded; train untouched) and pushed through the trained chain "
+                + "(REs, unimodal predictions and both fusion twins recomputed from their checkpoints). Corrupted frames are those "
+                + "inside a corrupted stretch of any fused set.\n\n"
+            md += "| corruption | " + robustnessTable([]).split(separator: "\n")[0].dropFirst(2) + "\n|---|---|---|---|---|---|---|---|\n"
+            for c in result.corruption {
+                for line in robustnessTable(c.rows).split(separator: "\n").dropFirst(2) { md += "| \(c.spec.tag) (seed \(c.seed)) \(line)\n" }
+            }
+        }
         if !study.tables.isEmpty {
             md += "\n## The paper's experiments on these data\n"
             for t in study.tables { md += "\n" + table(t, paper: museShaped) }
