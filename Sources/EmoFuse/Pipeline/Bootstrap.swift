@@ -56,7 +56,10 @@ struct PairSums: Sendable, Equatable {
     var ccc: Double {
         guard n >= 2 else { return 0 }
         let mp = sp / n, my = sy / n
-        let vp = max(0, spp / n - mp * mp), vy = max(0, syy / n - my * my), cov = spy / n - mp * my
+        let vp = max(0, spp / n - mp * mp), vy = max(0, syy / n - my * my)
+        // A constant prediction (or gold) has no covariance; the one-pass formula would leave rounding noise.
+        let constant = vp <= 1e-12 * (mp * mp + 1) || vy <= 1e-12 * (my * my + 1)
+        let cov = constant ? 0 : spy / n - mp * my
         let den = vp + vy + (mp - my) * (mp - my)
         return den > 1e-12 ? 2 * cov / den : 0
     }
