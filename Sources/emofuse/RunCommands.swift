@@ -9,6 +9,8 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: "Models trained at the same time (each with threads / jobs threads; same results).") var jobs: Int = 1
     @Flag(help: "Print the plan (every model, its upstream models, done / stale / to run, epoch budget) and stop.") var dryRun = false
     @Flag(help: "With --dry-run: print the plan as JSON.") var json = false
+    @Option(help: "Repeat every model once per seed, e.g. 1,2,3 (overrides grid.seeds; tables give mean ± sd and intervals).") var seeds: String?
+    @Option(help: "Out-of-fold REs from k fold auto-encoders per set (overrides reOutOfFold; 0: in-sample, as the paper).") var reFolds: Int?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -20,6 +22,13 @@ struct ExecutionOptions: ParsableArguments {
     func configuration(base: RunConfiguration = RunConfiguration()) throws -> RunConfiguration {
         var configuration = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? base
         if let threads { configuration.training.threads = threads }
+        if let seeds {
+            let values = splitList(seeds).compactMap { UInt64($0) }
+            guard !values.isEmpty, values.count == splitList(seeds).count else { throw ValidationError("--seeds: cannot read '\(seeds)'") }
+            configuration.grid.seeds = values
+        }
+        if let reFolds { configuration.reOutOfFold = reFolds }
+        try configuration.validate(file: "the command line")
         return configuration
     }
 }

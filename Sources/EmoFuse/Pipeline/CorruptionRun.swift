@@ -11,6 +11,8 @@ public struct CorruptionResult: Codable, Sendable, Equatable {
     public var sets: [String]
     /// The models whose outputs were recomputed from the corrupted inputs.
     public var recomputed: [String]
+    /// Digest of each checkpoint used (a result whose models were retrained since is stale).
+    public var checkpoints: [String: String]
     public var rows: [RobustnessRow]
 }
 
@@ -72,7 +74,8 @@ public enum CorruptionRun {
             let rows = try Robustness.analyse(plan.robustness, plan: plan, context: context,
                                               corrupted: { record.isCorrupted(sets: $0, id: $1, timestamp: $2) },
                                               dataset: view, write: false).filter { $0.subset != "high RE" && $0.subset != "low RE" }
-            let result = CorruptionResult(spec: spec, seed: seed, folder: folder, sets: sets, recomputed: recomputed, rows: rows)
+            let result = CorruptionResult(spec: spec, seed: seed, folder: folder, sets: sets, recomputed: recomputed,
+                                          checkpoints: checkpointDigests(plan: plan, models: recomputed, run: run), rows: rows)
             try JSONFiles.write(result, to: staging.appendingPathComponent("robustness.json"))
             let target = run.appendingPathComponent(folder)
             try? FileManager.default.removeItem(at: target)
@@ -82,14 +85,31 @@ public enum CorruptionRun {
         return results
     }
 
-    /// Every corruption result in run folder `run` (`robustness/*/robustness.json`), by tag.
+    /// Every current corruption result in run folder `run` (`robustness/*/robustness.json`), by tag:
+    /// those made with the checkpoints the run holds now (a retrained model makes its results stale).
     public static func results(run: URL) -> [CorruptionResult] {
         let root = run.appendingPathComponent("robustness")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        guard let (plan, _) = try? RunRecord.load(run: run) else { return [] }
         return names.compactMap { name in
-            guard let data = try? Data(contentsOf: root.appendingPathComponent("\(name)/robustness.json")) else { return nil }
-            return try? JSONFiles.decode(CorruptionResult.self, from: data)
+            guard let data = try? Data(contentsOf: root.appendingPathComponent("\(name)/robustness.json")),
+                  let result = try? JSONFiles.decode(CorruptionResult.self, from: data),
+                  checkpointDigests(plan: plan, models: result.recomputed, run: run) == result.checkpoints else { return nil }
+            return result
         }
+    }
+
+    /// FNV-1a digests of the checkpoints (and fold checkpoints) of `models`, by file name.
+    static func checkpointDigests(plan: Plan, models: [String], run: URL) -> [String: String] {
+        var out: [String: String] = [:]
+        for name in models {
+            let folds = plan.model(name).map { $0.role == .autoencoder && $0.folds > 1 ? $0.folds : 0 } ?? 0
+            for file in ["\(name).safetensors"] + (0..<folds).map({ ModelName.foldCheckpoint(name, fold: $0) }) {
+                let data = (try? Data(contentsOf: run.appendingPathComponent("checkpoints/\(file)"))) ?? Data()
+                out[file] = String(fnv1a64(data), radix: 16)
+            }
+        }
+        return out
     }
 
     /// Runs `model`'s checkpoint (and its fold checkpoints) over inputs read from `staging` first,

@@ -19,6 +19,12 @@ public enum ModelName {
         "exp-fusion\(withRE ? "-re" : "")-\(sets.joined(separator: "+"))\(outOfFold ? "-oof" : "")-\(emotion)"
     }
 
+    /// The fusion twin fed the in-sample REs (`re-<set>-insample`) instead of the out-of-fold ones,
+    /// to compare the two RE variants: `exp-fusion-re-insample-<a+b>[-oof]-<emotion>`.
+    public static func fusionInSampleRE(_ sets: [String], outOfFold: Bool, _ emotion: String) -> String {
+        "exp-fusion-re-insample-\(sets.joined(separator: "+"))\(outOfFold ? "-oof" : "")-\(emotion)"
+    }
+
     /// An ablation regressor of Tables 1–6: `exp-<cell>-<loss>[-re]-<set>-<emotion>`.
     public static func ablation(cell: String, loss: String, withRE: Bool, _ set: String, _ emotion: String) -> String {
         "exp-\(cell.lowercased())-\(loss)\(withRE ? "-re" : "")-\(set)-\(emotion)"

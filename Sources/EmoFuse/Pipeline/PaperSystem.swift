@@ -170,6 +170,7 @@ extension PaperSystem {
             }
         }
         study.seeds = plan.seeds ?? config.grid.seeds
+        study.reVariants = try Study.reVariants(plan: plan, config: config, scorer: scorer)
         result.corruption = CorruptionRun.results(run: context.run)
         study.claims = try Study.claims(plan: plan, config: config, robustness: result.robustness,
                                         corruption: result.corruption, scorer: scorer)

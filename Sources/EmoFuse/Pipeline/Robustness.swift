@@ -39,6 +39,14 @@ public enum Robustness {
                                                  purpose: "robustness: the system's fusion \(twinWithRE ? "with" : "without") RE"))
             plan.robustness.append(RobustnessPair(emotion: emotion, withRE: twinWithRE ? twin : system,
                                                   withoutRE: twinWithRE ? system : twin, sets: sets))
+            // With out-of-fold REs: the same fusion fed the in-sample REs, to compare the variants.
+            if config.reOutOfFold > 1 {
+                var inSample = PaperSystem.fusionModel(config, emotion: emotion, withRE: true,
+                                                       name: ModelName.fusionInSampleRE(sets, outOfFold: oof, emotion),
+                                                       purpose: "RE variants: the system's fusion with in-sample REs")
+                inSample.inputs = inSample.inputs.map { ModelName.isReconstructionError($0) ? ModelName.inSample($0) : $0 }
+                try plan.add(inSample)
+            }
         }
     }
 

@@ -78,6 +78,24 @@ public enum Study {
         })
     }
 
+    /// With out-of-fold REs: fusion with out-of-fold RE − with in-sample RE, and each − without RE.
+    static func reVariants(plan: Plan, config: RunConfiguration, scorer: Scorer) throws -> [Comparison] {
+        guard config.reOutOfFold > 1 else { return [] }
+        var out: [Comparison] = []
+        for pair in plan.robustness {
+            let inSample = ModelName.fusionInSampleRE(pair.sets, outOfFold: config.fusion.outOfFold > 1, pair.emotion)
+            guard plan.model(plan.replicates(inSample)[0]) != nil else { continue }
+            for p in [Partition.devel, .test] {
+                for (a, b, label) in [(pair.withRE, inSample, "out-of-fold RE − in-sample RE"),
+                                      (pair.withRE, pair.withoutRE, "out-of-fold RE − no RE"),
+                                      (inSample, pair.withoutRE, "in-sample RE − no RE")] {
+                    if let c = try compare(a, b, label: "\(label), \(pair.emotion)", p, plan: plan, scorer: scorer) { out.append(c) }
+                }
+            }
+        }
+        return out
+    }
+
     /// The paper's claims, each judged by paired differences on devel (and test where labelled).
     static func claims(plan: Plan, config: RunConfiguration, robustness: [RobustnessRow], corruption: [CorruptionResult] = [],
                        scorer: Scorer) throws -> [Claim] {

@@ -45,10 +45,9 @@ public enum Report {
                 + "\(seeds) seed\(seeds == 1 ? "" : "s") (one seed: the interval covers subjects only, not seed-to-seed variation).\n\n"
             md += "| claim | verdict | why |\n|---|---|---|\n"
             for c in study.claims { md += "| \(c.statement) | **\(c.verdict.rawValue)** | \(c.reason) |\n" }
-            let all = study.claims.flatMap { c in c.comparisons.map { (c.statement, $0) } }
-            if !all.isEmpty {
-                md += "\n| claim | comparison | partition | difference |\n|---|---|---|---|\n"
-                for (claim, c) in all { md += "| \(claim) | \(c.label) | \(c.partition) | \(c.difference.signedText) |\n" }
+            for c in study.claims where !c.comparisons.isEmpty {
+                md += "\n**\(c.statement)** (\(c.verdict.rawValue)):\n\n| comparison | partition | difference |\n|---|---|---|\n"
+                for x in c.comparisons { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
             }
         }
         if !result.autoencoders.isEmpty {
@@ -66,6 +65,13 @@ public enum Report {
                 md += "| \(o.inputs[0]) | \(o.folds > 1 ? "in-sample" : "in-sample (train) / held out") | " + ["train", "devel", "test"].map { o.scores[$0].map(fmt) ?? "–" }.joined(separator: " | ")
                     + " | \(epochs) |\n"
             }
+        }
+        if !study.reVariants.isEmpty {
+            md += "\n## In-sample vs out-of-fold RE: does RE's effect on fusion survive?\n\n"
+            md += "The same fusion model fed the out-of-fold REs (the system's), the in-sample REs (`re-<set>-insample`, "
+                + "as the paper), or no RE; paired differences of global CCC. If RE helps only in-sample, its effect is an "
+                + "artefact of the train/devel RE shift (see the auto-encoder table).\n\n| comparison | partition | difference |\n|---|---|---|\n"
+            for x in study.reVariants { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
         }
         md += "\n## Models\n\n| model | inputs | chosen | auto-encoder devel MSE | devel CCC | epochs (best) | seconds |\n|---|---|---|---|---|---|---|\n"
         for o in result.autoencoders + result.regressors + result.fusion {
@@ -107,7 +113,7 @@ public enum Report {
         var md = paper ? "| partition | emotion | MuSe 2021 baseline (paper) | Hamieh et al. (paper) | this run |\n|---|---|---|---|---|\n"
                        : "| partition | emotion | this run |\n|---|---|---|\n"
         func row(_ partition: String, _ emotion: String, _ value: String) {
-            let ref = PaperNumbers.final[partition]?[emotion]
+            let ref = PaperNumbers.final[partition]?[emotion.hasPrefix("combined") ? "combined" : emotion]
             md += "| \(partition) | \(emotion) | " + (paper ? "\(ref.map { fmt($0.baseline) } ?? "–") | \(ref.map { fmt($0.paper) } ?? "–") | " : "")
                 + "\(value) |\n"
         }
