@@ -60,6 +60,25 @@ import SeqNet
 }
 
 extension EndToEndTests {
+    /// The study's estimates are recomputed from the prediction files and agree with the models' own scores.
+    @Test func studyEstimatesMatchTheModelsScores() throws {
+        let result = try Self.result.get()
+        let study = try #require(result.experiments)
+        #expect(study.seeds == [3])
+        for fusion in result.fusion {
+            let estimates = try #require(study.models[fusion.name])
+            for partition in ["devel", "test"] {
+                let e = try #require(estimates[partition], "\(fusion.name) \(partition)")
+                #expect(abs(e.mean - (fusion.scores[partition] ?? .nan)) < 1e-4, "\(fusion.name) \(partition)")
+                #expect(e.low! <= e.high!)
+                #expect(e.sd == nil && e.seeds.count == 1)
+            }
+        }
+        #expect(study.claims.count == 6)
+        let json = try JSONFiles.decode(ExperimentResults.self, from: Data(contentsOf: Self.run.appendingPathComponent("experiments.json")))
+        #expect(json.models == study.models)
+    }
+
     /// Corrupting a finished run is seeded and reproducible, leaves train untouched, and updates the report.
     @Test func corruptionOfAFinishedRunIsReproducibleAndDevelTestOnly() throws {
         _ = try Self.result.get()
