@@ -35,7 +35,9 @@ extension DemoCommand {
         let context = RunContext(data: data, run: run, loadOptions: LoadOptions(),
                                  progress: ProgressPrinter.make(quiet: quiet))
         let result = try PaperSystem.run(config, context: context)
-        print(Report.finalTable(result.fusion, emotions: config.emotions))
+        if let study = result.experiments {
+            print(Report.finalTable(study, emotions: config.emotions, paper: result.paperShaped))
+        }
         print("report: \(run.appendingPathComponent("report.md").path)")
     }
 }

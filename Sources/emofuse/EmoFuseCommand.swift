@@ -11,6 +11,7 @@ struct EmoFuseCommand: ParsableCommand {
             StatusCommand.self,
             JobCommand.self,
             ExperimentsCommand.self,
+            RobustnessCommand.self,
             AutoencodeCommand.self,
             TrainCommand.self,
             FuseCommand.self,

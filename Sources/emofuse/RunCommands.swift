@@ -13,6 +13,8 @@ struct ExecutionOptions: ParsableArguments {
     @OptionGroup(title: "Slurm (with --executor slurm)") var slurm: SlurmFlags
 
     enum Executor: String, ExpressibleByArgument { case local, slurm }
+    @Option(help: "Repeat every model once per seed, e.g. 1,2,3 (overrides grid.seeds; tables give mean ± sd and intervals).") var seeds: String?
+    @Option(help: "Out-of-fold REs from k fold auto-encoders per set (overrides reOutOfFold; 0: in-sample, as the paper).") var reFolds: Int?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -28,6 +30,13 @@ struct ExecutionOptions: ParsableArguments {
     func configuration(base: RunConfiguration = RunConfiguration()) throws -> RunConfiguration {
         var configuration = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? base
         if let threads = threads ?? slurm.cpusPerTask { configuration.training.threads = threads }
+        if let seeds {
+            let values = splitList(seeds).compactMap { UInt64($0) }
+            guard !values.isEmpty, values.count == splitList(seeds).count else { throw ValidationError("--seeds: cannot read '\(seeds)'") }
+            configuration.grid.seeds = values
+        }
+        if let reFolds { configuration.reOutOfFold = reFolds }
+        try configuration.validate(file: "the command line")
         return configuration
     }
 }
@@ -113,9 +122,10 @@ func runSystem(_ configuration: RunConfiguration, data: DataOptions, execution: 
     }
     let start = Date()
     let result = try PaperSystem.run(configuration, context: context)
-    print(Report.finalTable(result.fusion, emotions: configuration.emotions))
-    if let experiments = result.experiments {
-        for t in experiments.tables { print(Report.table(t)) }
+    if let study = result.experiments {
+        print(Report.finalTable(study, emotions: configuration.emotions, paper: result.paperShaped))
+        for t in study.tables { print(Report.table(t, paper: result.paperShaped)) }
+        for c in study.claims { print("\(c.verdict.rawValue): \(c.statement)") }
     }
     print("report: \(data.runURL.appendingPathComponent("report.md").path)")
     print("submission: \(data.runURL.appendingPathComponent("submission").path)")

@@ -12,11 +12,16 @@ struct AutoencodeCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingFlags
     @Option(help: "Comma-separated feature sets.") var features: String
+    @Option(help: "Cross-fit k auto-encoders by train subject (k ≥ 2): re-<set> is then out-of-fold, the in-sample RE re-<set>-insample.") var folds: Int = 0
+
+    func validate() throws {
+        guard folds == 0 || folds >= 2 else { throw ValidationError("--folds must be 0 (none) or at least 2") }
+    }
 
     func run() throws {
         let context = try data.context(), settings = try training.settings()
         for set in splitList(features) {
-            let o = try Stages.autoencode(set: set, settings: settings, context: context)
+            let o = try Stages.autoencode(set: set, folds: folds, settings: settings, context: context)
             print("\(o.name): devel reconstruction MSE \(Report.fmt(o.develMetric)) → \(data.run)/feature_segments/\(o.name)")
         }
     }

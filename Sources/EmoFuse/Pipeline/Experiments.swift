@@ -4,10 +4,12 @@ import Foundation
 public struct ExperimentTable: Codable, Sendable, Equatable {
     public struct Row: Codable, Sendable, Equatable {
         public var label: String
-        /// Measured devel CCC per column (nil: not run).
+        /// Measured devel CCC per column, the mean over seeds (nil: not run).
         public var values: [Double?]
         /// The paper's value per column (nil: the paper has none).
         public var paper: [Double?]
+        /// Mean ± sd over seeds and the bootstrap interval over devel subjects, per column.
+        public var estimates: [Estimate?]
     }
     public var id: String
     public var title: String
@@ -15,8 +17,15 @@ public struct ExperimentTable: Codable, Sendable, Equatable {
     public var rows: [Row]
 }
 
+/// Everything `experiments.json` holds: the experiment tables (when run), the system's models
+/// (devel/test estimates by replicate-free name), and the paper's claims judged on these data.
 public struct ExperimentResults: Codable, Sendable, Equatable {
+    public var seeds: [UInt64] = []
     public var tables: [ExperimentTable]
+    public var models: [String: [String: Estimate]] = [:]
+    public var claims: [Claim] = []
+    /// With out-of-fold REs: the fusion model with out-of-fold vs in-sample vs no RE (paired).
+    public var reVariants: [Comparison] = []
 }
 
 /// The paper's experiments (Tables 1–8) as models of the plan (`exp-…` names, so reruns reuse
@@ -68,8 +77,7 @@ public enum Experiments {
         for (t, emotion) in [("5", "arousal"), ("6", "valence")] where config.emotions.contains(emotion) {
             var rows: [TablePlan.Row] = []
             for set in config.featureSets {
-                try plan.add(PlannedModel(name: ModelName.autoencoder(set), role: .autoencoder, inputs: [set], emotion: nil,
-                                          settings: config.modelSettings, purpose: "Table \(t): RE of \(set)"))
+                try plan.add(PaperSystem.autoencoder(config, set, purpose: "Table \(t): RE of \(set)"))
                 let plain = try ablation(biGRU, .ccc, withRE: false, set, emotion, table: t)
                 let withRE = try ablation(biGRU, .ccc, withRE: true, set, emotion, table: t)
                 rows.append(.init(label: set, models: [plain, withRE], paper: paper(PaperNumbers.re, emotion, set, 2)))
@@ -111,15 +119,6 @@ public enum Experiments {
                                      columns: ["arousal", "valence"],
                                      rows: [.init(label: "predictions", models: plain, paper: paper8 ? PaperNumbers.fusionRE[0] : [nil, nil]),
                                             .init(label: "predictions + RE", models: withRE, paper: paper8 ? PaperNumbers.fusionRE[1] : [nil, nil])]))
-    }
-
-    /// The tables filled with the devel score of each cell's model.
-    public static func tables(_ plans: [TablePlan], outcomes: [String: ModelOutcome]) -> ExperimentResults {
-        ExperimentResults(tables: plans.map { t in
-            ExperimentTable(id: t.id, title: t.title, columns: t.columns, rows: t.rows.map { row in
-                .init(label: row.label, values: row.models.map { $0.flatMap { outcomes[$0]?.scores["devel"] } }, paper: row.paper)
-            })
-        })
     }
 
     private static func paper(_ table: [String: [String: [Double]]], _ emotion: String, _ set: String, _ n: Int) -> [Double?] {

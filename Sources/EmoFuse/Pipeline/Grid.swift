@@ -8,6 +8,8 @@ public struct HyperparameterGrid: Codable, Sendable, Equatable {
     public var bidirectional: [Bool] = [true]
     public var learningRates: [Float] = [1e-3]
     public var dropouts: [Float] = [0.2]
+    /// In a system run (`run`, `demo`, `experiments`): replicates, each model repeated once per seed
+    /// (see ``PaperSystem/plan(_:)``). For one model (`train`, `fuse`): candidates like the others.
     public var seeds: [UInt64] = [1]
 
     public init() {}

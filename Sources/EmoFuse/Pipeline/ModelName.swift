@@ -19,6 +19,12 @@ public enum ModelName {
         "exp-fusion\(withRE ? "-re" : "")-\(sets.joined(separator: "+"))\(outOfFold ? "-oof" : "")-\(emotion)"
     }
 
+    /// The fusion twin fed the in-sample REs (`re-<set>-insample`) instead of the out-of-fold ones,
+    /// to compare the two RE variants: `exp-fusion-re-insample-<a+b>[-oof]-<emotion>`.
+    public static func fusionInSampleRE(_ sets: [String], outOfFold: Bool, _ emotion: String) -> String {
+        "exp-fusion-re-insample-\(sets.joined(separator: "+"))\(outOfFold ? "-oof" : "")-\(emotion)"
+    }
+
     /// An ablation regressor of Tables 1–6: `exp-<cell>-<loss>[-re]-<set>-<emotion>`.
     public static func ablation(cell: String, loss: String, withRE: Bool, _ set: String, _ emotion: String) -> String {
         "exp-\(cell.lowercased())-\(loss)\(withRE ? "-re" : "")-\(set)-\(emotion)"
@@ -27,9 +33,30 @@ public enum ModelName {
     /// The out-of-fold twin a regressor with folds writes beside its own set: `<name>-oof`.
     public static func outOfFold(_ name: String) -> String { "\(name)\(oofSuffix)" }
 
-    /// The model that writes feature set `set` (itself, or the model of an out-of-fold set).
+    /// The in-sample twin an auto-encoder with folds writes beside its out-of-fold RE:
+    /// `re-<set>-insample` (RE of the auto-encoder trained on every train subject).
+    public static func inSample(_ name: String) -> String { "\(name)\(inSampleSuffix)" }
+
+    /// The model that writes feature set `set` (itself, or the model of an out-of-fold or in-sample set).
     public static func producer(of set: String) -> String {
-        set.hasSuffix(oofSuffix) ? String(set.dropLast(oofSuffix.count)) : set
+        for suffix in [oofSuffix, inSampleSuffix] where set.hasSuffix(suffix) { return String(set.dropLast(suffix.count)) }
+        return set
+    }
+
+    /// The checkpoint file of fold `fold` of a model trained with folds (auto-encoders keep them, to
+    /// recompute out-of-fold REs on new inputs): `<name>.fold<k>.safetensors`.
+    public static func foldCheckpoint(_ name: String, fold: Int) -> String { "\(name).fold\(fold).safetensors" }
+
+    /// Replicate `seed` of a model: `<name>-s<seed>` when a run repeats each model over several
+    /// seeds (`grid.seeds`); a single-seed run keeps the plain names.
+    public static func replicate(_ name: String, seed: UInt64, of seeds: [UInt64]) -> String {
+        seeds.count > 1 ? "\(name)-s\(seed)" : name
+    }
+
+    /// The replicate of feature set `set` written by a planned model (its derived sets follow it).
+    static func replicateSet(_ set: String, seed: UInt64, of seeds: [UInt64]) -> String {
+        let producer = producer(of: set)
+        return replicate(producer, seed: seed, of: seeds) + set.dropFirst(producer.count)
     }
 
     /// Whether `set` is a reconstruction-error set (`re-…`).
@@ -37,8 +64,9 @@ public enum ModelName {
 
     /// The feature set an RE set is computed from (`re-egemaps` → `egemaps`), or nil.
     public static func reconstructed(_ set: String) -> String? {
-        isReconstructionError(set) ? String(set.dropFirst(3)) : nil
+        isReconstructionError(set) ? String(producer(of: set).dropFirst(3)) : nil
     }
 
     static let oofSuffix = "-oof"
+    static let inSampleSuffix = "-insample"
 }

@@ -82,9 +82,22 @@ struct ModelTraining {
                                              to: staging.appendingPathComponent("submission"))
         }
         if model.folds > 1 {
-            let oof = try outOfFold(data, fullData, chosen, full: outputs)
-            try ModelOutputs.write(name: ModelName.outOfFold(model.name), role: role, values: oof, aligned: full, to: staging)
-            scores["train-oof"] = ModelOutputs.scores(oof, role: role, data: fullData)["train"]
+            let folds = try foldModels(data, chosen)
+            if role == .autoencoder {
+                // `<name>` is the out-of-fold RE; the full auto-encoder's in-sample RE is `<name>-insample`.
+                try ModelOutputs.write(name: ModelName.inSample(model.name), role: role, values: outputs, aligned: full, to: staging)
+                let oof = Self.outOfFoldReconstructionErrors(folds: folds, data: fullData)
+                try ModelOutputs.write(name: model.name, role: role, values: oof, aligned: full, to: staging)
+                for (p, v) in ModelOutputs.scores(oof, role: role, data: fullData) { scores["\(p)-oof"] = v }
+                for (k, fold) in folds.enumerated() {
+                    try ModelStore.save(fold.network, card: card,
+                                        to: staging.appendingPathComponent("checkpoints/\(ModelName.foldCheckpoint(model.name, fold: k))"))
+                }
+            } else {
+                let oof = Self.outOfFoldPredictions(folds: folds, data: fullData, full: outputs, role: role)
+                try ModelOutputs.write(name: ModelName.outOfFold(model.name), role: role, values: oof, aligned: full, to: staging)
+                scores["train-oof"] = ModelOutputs.scores(oof, role: role, data: fullData)["train"]
+            }
         }
         return ModelOutcome(name: model.name, role: role, inputs: model.inputs, emotion: model.emotion,
                             loss: model.training.loss, chosen: chosen, develMetric: bestResult.bestMetric,
@@ -118,37 +131,73 @@ struct ModelTraining {
         return result
     }
 
-    /// k-fold cross-fitting over train subjects: each train subject's predictions come from a
-    /// model trained without it (devel still early-stops); other partitions keep `full`.
-    /// The normalisation statistics are the full train partition's (unsupervised; no label leaks).
-    private func outOfFold(_ data: ModelData, _ fullData: ModelData, _ candidate: Candidate,
-                           full: [[Float]]) throws -> [[Float]] {
+    /// The train subjects each fold holds out: a seeded shuffle of `trainIDs` dealt round-robin, so
+    /// every train subject is held out by exactly one fold. Fold k's model trains on the others.
+    static func foldPlan(trainIDs: [String], folds: Int, seed: UInt64) -> [Set<String>] {
+        var order = trainIDs
+        var rng = RandomSource(seed: seed).derived(stream: 77)
+        rng.shuffle(&order)
+        return (0..<folds).map { fold in Set(order.enumerated().filter { $0.offset % folds == fold }.map(\.element)) }
+    }
+
+    /// k-fold cross-fitting over train subjects: one model per fold, trained without the fold's
+    /// held-out subjects (devel still early-stops). The normalisation statistics are the full train
+    /// partition's (unsupervised; no label leaks).
+    private func foldModels(_ data: ModelData, _ candidate: Candidate) throws -> [(held: Set<String>, network: SequenceNetwork)] {
         let folds = model.folds
         let trainIDs = data.sequences.filter { $0.partition == .train }.map(\.id)
         guard trainIDs.count >= folds else {
             throw TrainingError.invalid("\(folds) out-of-fold folds need at least \(folds) train subjects, there are \(trainIDs.count)")
         }
-        var order = trainIDs
-        var rng = RandomSource(seed: candidate.seed).derived(stream: 77)
-        rng.shuffle(&order)
-        var result = full
         let first = model.candidates.count
-        for fold in 0..<folds {
-            let held = Set(order.enumerated().filter { $0.offset % folds == fold }.map(\.element))
+        return try Self.foldPlan(trainIDs: trainIDs, folds: folds, seed: candidate.seed).enumerated().map { fold, held in
             let subset = ModelData(inputSize: data.inputSize, outputSize: data.outputSize,
                                    sequences: data.sequences.filter { !held.contains($0.id) })
-            let trained = try train(subset, candidate, index: first + fold, of: first + folds)
-            let heldIndices = fullData.sequences.indices.filter { held.contains(fullData.sequences[$0].id) }
-            let predictions = ModelOutputs.compute(trained.network, role: role,
-                                                   data: ModelData(inputSize: data.inputSize, outputSize: data.outputSize,
-                                                                   sequences: heldIndices.map { fullData.sequences[$0] }))
-            for (k, i) in heldIndices.enumerated() { result[i] = predictions[k] }
+            return (held, try train(subset, candidate, index: first + fold, of: first + folds).network)
+        }
+    }
+
+    /// Train rows predicted by the fold model that did not see them; other partitions keep `full`.
+    static func outOfFoldPredictions(folds: [(held: Set<String>, network: SequenceNetwork)], data: ModelData,
+                                     full: [[Float]], role: ModelRole) -> [[Float]] {
+        var result = full
+        for fold in folds {
+            let indices = data.sequences.indices.filter { data.sequences[$0].partition == .train && fold.held.contains(data.sequences[$0].id) }
+            let values = ModelOutputs.compute(fold.network, role: role, data: data.subset(indices))
+            for (k, i) in indices.enumerated() { result[i] = values[k] }
         }
         return result
+    }
+
+    /// Out-of-fold REs: a train subject's from the fold auto-encoder that held it out; every other
+    /// subject's the mean of the fold auto-encoders' REs (as stacked models predict held-out data),
+    /// so every partition's RE comes from auto-encoders trained on the same number of subjects.
+    static func outOfFoldReconstructionErrors(folds: [(held: Set<String>, network: SequenceNetwork)], data: ModelData) -> [[Float]] {
+        let all = folds.map { ModelOutputs.compute($0.network, role: .autoencoder, data: data) }
+        return data.sequences.indices.map { i in
+            let s = data.sequences[i]
+            if s.partition == .train, let k = folds.firstIndex(where: { $0.held.contains(s.id) }) { return all[k][i] }
+            return meanOf(all.map { $0[i] })
+        }
+    }
+
+    /// The element-wise mean of equally long arrays.
+    static func meanOf(_ arrays: [[Float]]) -> [Float] {
+        guard var sum = arrays.first else { return [] }
+        for a in arrays.dropFirst() { for t in sum.indices { sum[t] += a[t] } }
+        let n = Float(arrays.count)
+        return sum.map { $0 / n }
     }
 }
 
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = start.duration(to: .now)
     return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+extension ModelData {
+    /// The sequences at `indices`, in that order.
+    func subset(_ indices: [Int]) -> ModelData {
+        ModelData(inputSize: inputSize, outputSize: outputSize, sequences: indices.map { sequences[$0] })
+    }
 }

@@ -1,6 +1,14 @@
 /// The numbers Hamieh et al. (MuSe 2021) report, for side-by-side columns in reports.
 /// Devel CCC unless marked; keys are MuSe-Stress feature-set folder names.
 enum PaperNumbers {
+    /// Whether `dataset` is shaped like MuSe-Stress (its five feature sets, arousal and valence), so
+    /// that the paper's numbers are a meaningful reference; otherwise reports leave them out.
+    static func applies(to dataset: MuseDataset) -> Bool {
+        let sets = Set(dataset.featureSetNames), emotions = Set(dataset.emotionNames)
+        return ["egemaps", "deepspectrum", "vggface", "fau_intensity", "bert-4"].allSatisfy(sets.contains)
+            && ["arousal", "valence"].allSatisfy(emotions.contains)
+    }
+
     /// Tables 1 (arousal) and 2 (valence): [LSTM, BiLSTM, GRU, BiGRU], features only, CCC loss.
     static let cells: [String: [String: [Double]]] = [
         "arousal": ["egemaps": [0.4714, 0.5466, 0.4739, 0.5322], "vggface": [0.1809, 0.3561, 0.1283, 0.2293],

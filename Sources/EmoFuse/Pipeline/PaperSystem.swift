@@ -8,14 +8,50 @@ public struct SystemResult: Sendable {
     public var fusion: [ModelOutcome] = []
     public var experiments: ExperimentResults?
     public var robustness: [RobustnessRow] = []
+    /// The corruptions `emofuse robustness` ran on this run folder.
+    public var corruption: [CorruptionResult] = []
+    /// Whether the data are shaped like MuSe-Stress (the paper's numbers are shown beside).
+    public var paperShaped = false
 }
 
 /// The paper's whole system as a plan: auto-encoders → reconstruction errors → unimodal
 /// regressors → late fusion → submission; optionally the robustness twins and the experiments.
 public enum PaperSystem {
     /// The models of the paper's system for `config`, in dependency order. Trains nothing.
+    /// With several `grid.seeds`, every model is repeated once per seed (`<name>-s<seed>`, each
+    /// replicate reading the same seed's upstream sets); only the first seed writes the submission.
     public static func plan(_ config: RunConfiguration) throws -> Plan {
         try config.validate()
+        let seeds = config.grid.seeds
+        guard seeds.count > 1 else { return try singleSeedPlan(config) }
+        var plan = Plan()
+        plan.seeds = seeds
+        for (k, seed) in seeds.enumerated() {
+            var c = config
+            c.grid.seeds = [seed]
+            let one = try singleSeedPlan(c)
+            let planned = Set(one.models.map(\.name))
+            func rename(_ set: String) -> String {
+                planned.contains(ModelName.producer(of: set)) ? ModelName.replicateSet(set, seed: seed, of: seeds) : set
+            }
+            for var model in one.models {
+                model.name = rename(model.name)
+                model.inputs = model.inputs.map(rename)
+                model.submission = model.submission && k == 0
+                model.purpose += " (seed \(seed))"
+                try plan.add(model)
+            }
+            if k == 0 {
+                plan.final = one.final; plan.tables = one.tables; plan.robustness = one.robustness
+                plan.notes = one.notes + ["every model repeated over seeds \(seeds.map(String.init).joined(separator: ", ")) "
+                                          + "(named <model>-s<seed>); tables give mean ± sd over seeds; the submission is seed \(seed)'s"]
+            }
+        }
+        return plan
+    }
+
+    /// The plan for one seed (`config.grid.seeds` has one value), with plain names.
+    static func singleSeedPlan(_ config: RunConfiguration) throws -> Plan {
         var plan = Plan()
         let settings = config.modelSettings
         let (fusionSets, fusionReason) = config.fusionSets
@@ -32,10 +68,10 @@ public enum PaperSystem {
         var needRE = config.withRE ? unimodal : []
         let compareFusion = config.robustness || config.experiments   // fusion with vs without RE
         if config.fusion.withRE || compareFusion { needRE += fusionSets.filter { !needRE.contains($0) } }
-        for set in needRE {
-            try plan.add(PlannedModel(name: ModelName.autoencoder(set), role: .autoencoder, inputs: [set], emotion: nil,
-                                      settings: settings, purpose: "stage 1: RE of \(set)"))
+        if config.reOutOfFold > 1 {
+            plan.notes.append("REs out-of-fold: \(config.reOutOfFold) fold auto-encoders per set (in-sample REs kept as re-<set>-insample)")
         }
+        for set in needRE { try plan.add(autoencoder(config, set, purpose: "stage 1: RE of \(set)")) }
         // Stage 2: one regressor per feature set and emotion (fused sets also out-of-fold if asked).
         for emotion in config.emotions {
             for set in unimodal {
@@ -60,6 +96,12 @@ public enum PaperSystem {
         return plan
     }
 
+    /// The auto-encoder of `set` (out-of-fold with `reOutOfFold` folds).
+    static func autoencoder(_ config: RunConfiguration, _ set: String, purpose: String) -> PlannedModel {
+        PlannedModel(name: ModelName.autoencoder(set), role: .autoencoder, inputs: [set], emotion: nil,
+                     settings: config.modelSettings, folds: config.reOutOfFold, purpose: purpose)
+    }
+
     /// The late-fusion model over the unimodal predictions of the fusion sets (their out-of-fold
     /// twins when `fusion.outOfFold` > 1), with or without their REs.
     static func fusionModel(_ config: RunConfiguration, emotion: String, withRE: Bool, sets: [String]? = nil,
@@ -81,7 +123,7 @@ public enum PaperSystem {
         let outcomes = try runner.run()
 
         var result = SystemResult(plan: plan)
-        let finalSet = Set(plan.final)
+        let finalSet = Set(plan.final.flatMap(plan.replicates))
         for model in plan.models {
             guard let o = outcomes[model.name] else { continue }
             switch model.role {
@@ -91,13 +133,72 @@ public enum PaperSystem {
             default: break
             }
         }
+        try study(&result, config: config, context: context)
+        try Report.write(result, config: config, context: context)
+        return result
+    }
+}
+
+extension PaperSystem {
+    /// The statistics of a finished run, from its prediction files: the system's models with
+    /// mean ± sd over seeds and bootstrap intervals, the robustness comparison, the experiment
+    /// tables and the paper's claims; writes `robustness.json` and `experiments.json`.
+    static func study(_ result: inout SystemResult, config: RunConfiguration, context: RunContext) throws {
+        let plan = result.plan
+        let scorer = try Scorer(context: context)
+        result.paperShaped = PaperNumbers.applies(to: scorer.dataset)
         if !plan.robustness.isEmpty {
-            result.robustness = try Robustness.analyse(plan.robustness, context: context)
+            result.robustness = try Robustness.analyse(plan.robustness, plan: plan, context: context)
         }
-        if !plan.tables.isEmpty {
-            result.experiments = Experiments.tables(plan.tables, outcomes: outcomes)
-            try JSONFiles.write(result.experiments!, to: context.run.appendingPathComponent("experiments.json"))
+        var study = try Study.tables(plan.tables, plan: plan, scorer: scorer)
+        var system: [String] = plan.final
+        for emotion in config.emotions {
+            for set in config.featureSets + config.fusionSets.sets {
+                let name = ModelName.regressor([set], emotion)
+                if plan.model(plan.replicates(name)[0]) != nil, !system.contains(name) { system.append(name) }
+            }
         }
+        for name in system {
+            for partition in [Partition.devel, .test] {
+                if let e = try Study.estimate(name, partition, plan: plan, scorer: scorer) {
+                    study.models[name, default: [:]][partition.rawValue] = e
+                }
+            }
+        }
+        study.seeds = plan.seeds ?? config.grid.seeds
+        study.reVariants = try Study.reVariants(plan: plan, config: config, scorer: scorer)
+        result.corruption = CorruptionRun.results(run: context.run)
+        study.claims = try Study.claims(plan: plan, config: config, robustness: result.robustness,
+                                        corruption: result.corruption, scorer: scorer)
+        result.experiments = study
+        try JSONFiles.write(study, to: context.run.appendingPathComponent("experiments.json"))
+    }
+}
+
+extension PaperSystem {
+    /// Recomputes the statistics and rewrites `report.md` of finished run folder `run` from its
+    /// plan, configuration and models' markers (after `emofuse robustness` added corruptions).
+    /// Trains nothing; fails naming the first planned model that is not finished.
+    @discardableResult
+    public static func report(run: URL) throws -> SystemResult {
+        let (plan, recorded) = try RunRecord.load(run: run)
+        let config = try RunConfiguration.load(from: run.appendingPathComponent("config.json"))
+        let context = try recorded.resolvingTestKey(config.testKey)
+        var result = SystemResult(plan: plan)
+        let finalSet = Set(plan.final.flatMap(plan.replicates))
+        for model in plan.models {
+            guard let data = try? Data(contentsOf: context.metricsURL(model.name)),
+                  let o = try? JSONFiles.decode(ModelOutcome.self, from: data) else {
+                throw ConfigurationError(file: context.metricsURL(model.name).path, message: "\(model.name) is not finished: run `emofuse run` first")
+            }
+            switch model.role {
+            case .autoencoder where !model.name.hasPrefix("exp-"): result.autoencoders.append(o)
+            case .regressor where !model.name.hasPrefix("exp-"): result.regressors.append(o)
+            case .fusion where finalSet.contains(model.name): result.fusion.append(o)
+            default: break
+            }
+        }
+        try study(&result, config: config, context: context)
         try Report.write(result, config: config, context: context)
         return result
     }

@@ -22,8 +22,13 @@ public struct PlannedModel: Codable, Sendable, Equatable {
     /// The grid candidates it trains (auto-encoders: the first only).
     public var candidates: [Candidate] { settings.candidates(for: role) }
 
-    /// The feature sets it writes.
-    public var outputs: [String] { folds > 1 ? [name, ModelName.outOfFold(name)] : [name] }
+    /// The feature sets it writes: with folds, a regressor also writes its out-of-fold twin
+    /// `<name>-oof`; an auto-encoder writes its out-of-fold RE as `<name>` and the in-sample RE as
+    /// `<name>-insample`.
+    public var outputs: [String] {
+        guard folds > 1 else { return [name] }
+        return [name, role == .autoencoder ? ModelName.inSample(name) : ModelName.outOfFold(name)]
+    }
 
     /// The most epochs it can train: every candidate, plus every fold model, to the epoch cap.
     public var epochBudget: Int { candidates.count * settings.training.maxEpochs * (1 + (folds > 1 ? folds : 0)) }
@@ -69,6 +74,15 @@ public struct Plan: Codable, Sendable, Equatable {
     public var robustness: [RobustnessPair] = []
     /// Decisions worth telling (which sets are trained and why).
     public var notes: [String] = []
+    /// The seeds each model is repeated over (`grid.seeds`); tables and robustness pairs name the
+    /// replicate-free model, see ``ModelName/replicate(_:seed:of:)``. Nil: one seed, plain names.
+    public var seeds: [UInt64]?
+
+    /// The planned replicates of model `name` (one per seed).
+    public func replicates(_ name: String) -> [String] {
+        guard let seeds, seeds.count > 1 else { return [name] }
+        return seeds.map { ModelName.replicate(name, seed: $0, of: seeds) }
+    }
 
     public init() {}
 

@@ -8,9 +8,18 @@ public struct RobustnessRow: Codable, Sendable, Equatable {
     /// `all`, `corrupted`/`clean` (the synthetic generator's recorded corruption of any fused
     /// set), or `high RE`/`low RE` (any fused set's RE above its 90th percentile over the partition, or none).
     public var subset: String
+    /// Labelled frames of the subset (of the first seed's predictions).
     public var frames: Int
+    /// Mean CCC over seeds.
     public var withRE: Double
     public var withoutRE: Double
+    /// The compared models (replicate-free names).
+    public var withREModel: String
+    public var withoutREModel: String
+    public var withREEstimate: Estimate?
+    public var withoutREEstimate: Estimate?
+    /// With RE − without RE, paired over seeds and subjects.
+    public var difference: Estimate?
 }
 
 /// The paper's open question: does feeding reconstruction errors to the fusion model make it more
@@ -30,56 +39,69 @@ public enum Robustness {
                                                  purpose: "robustness: the system's fusion \(twinWithRE ? "with" : "without") RE"))
             plan.robustness.append(RobustnessPair(emotion: emotion, withRE: twinWithRE ? twin : system,
                                                   withoutRE: twinWithRE ? system : twin, sets: sets))
+            // With out-of-fold REs: the same fusion fed the in-sample REs, to compare the variants.
+            if config.reOutOfFold > 1 {
+                var inSample = PaperSystem.fusionModel(config, emotion: emotion, withRE: true,
+                                                       name: ModelName.fusionInSampleRE(sets, outOfFold: oof, emotion),
+                                                       purpose: "RE variants: the system's fusion with in-sample REs")
+                inSample.inputs = inSample.inputs.map { ModelName.isReconstructionError($0) ? ModelName.inSample($0) : $0 }
+                try plan.add(inSample)
+            }
         }
     }
 
-    /// Scores each pair on all frames, corrupted vs clean frames (where the data record corruption)
-    /// and high- vs low-RE frames, for devel and test; writes `robustness.json`.
-    public static func analyse(_ pairs: [RobustnessPair], context: RunContext) throws -> [RobustnessRow] {
-        let corruption = CorruptionMap.load(dataRoot: context.data)
-        let dataset = try context.dataset()
+    /// Scores each pair on all frames, corrupted vs clean frames (where `corrupted` says, by default
+    /// the synthetic generator's record) and high- vs low-RE frames, for devel and test (where
+    /// labelled): the mean over seeds, and bootstrap intervals of each model and of the paired
+    /// difference. Writes `robustness.json` into `context.run` unless `write` is false.
+    public static func analyse(_ pairs: [RobustnessPair], plan: Plan, context: RunContext,
+                               corrupted: ((_ sets: [String], _ id: String, _ timestamp: Int64) -> Bool)? = nil,
+                               dataset: MuseDataset? = nil, write: Bool = true) throws -> [RobustnessRow] {
+        let scorer = try Scorer(context: context, dataset: dataset)
+        let map = CorruptionMap.load(dataRoot: context.data)
+        let isCorrupted = corrupted ?? (map.isEmpty ? nil : { map.isCorrupted(sets: $0, id: $1, timestamp: $2) })
+        let dataset = scorer.dataset
         var rows: [RobustnessRow] = []
         for pair in pairs {
             let emotion = pair.emotion
-            let a = try dataset.featureSet(pair.withRE), b = try dataset.featureSet(pair.withoutRE)
-            let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: context.testKey)
-            let re = try pair.sets.map { try dataset.featureSet(ModelName.autoencoder($0)) }
-            for partition in [Partition.devel, .test] {
-                // Thresholds from the scored partition itself: REs are unsupervised, and the
-                // auto-encoders fit train better than unseen subjects.
-                let thresholds = re.map { set in
-                    percentile(dataset.subjects(in: partition).flatMap { set.sequences[$0.id]?.values ?? [] }, 0.9)
-                }
-                var subsets: [String: (p: [Float], q: [Float], y: [Float])] = [:]
-                for subject in dataset.subjects(in: partition) {
-                    guard let labels = gold.labels(for: subject),
-                          let pa = a.sequences[subject.id], let pb = b.sequences[subject.id] else { continue }
-                    for t in 0..<min(labels.values.count, pa.values.count, pb.values.count) where !labels.values[t].isNaN {
-                        var names = ["all"]
-                        if !corruption.isEmpty {
-                            names.append(corruption.isCorrupted(sets: pair.sets, id: subject.id,
-                                                                timestamp: labels.timestamps[t]) ? "corrupted" : "clean")
-                        }
-                        let high = zip(re, thresholds).contains { set, th in
-                            (set.sequences[subject.id]?.values[t]).map { $0 > th } ?? false
-                        }
-                        names.append(high ? "high RE" : "low RE")
-                        for n in names {
-                            subsets[n, default: ([], [], [])].p.append(pa.values[t])
-                            subsets[n]!.q.append(pb.values[t])
-                            subsets[n]!.y.append(labels.values[t])
-                        }
+            let a = plan.replicates(pair.withRE), b = plan.replicates(pair.withoutRE)
+            for partition in [Partition.devel, .test] where try scorer.hasLabels(emotion, partition) {
+                // Per replicate: its REs and their 90th percentiles over the scored partition itself
+                // (REs are unsupervised, and the auto-encoders fit train better than unseen subjects).
+                let re = try a.indices.map { r in
+                    try pair.sets.map { set -> (FeatureSet, Float) in
+                        let names = plan.replicates(ModelName.autoencoder(set))
+                        let fs = try dataset.featureSet(names[min(r, names.count - 1)])
+                        let values = dataset.subjects(in: partition).flatMap { fs.sequences[$0.id]?.values ?? [] }
+                        return (fs, percentile(values, 0.9))
                     }
                 }
-                for name in ["all", "corrupted", "clean", "high RE", "low RE"] {
-                    guard let s = subsets[name], s.y.count > 1 else { continue }
-                    rows.append(RobustnessRow(emotion: emotion, partition: partition.rawValue, subset: name, frames: s.y.count,
-                                              withRE: concordanceCorrelation(s.p, s.y),
-                                              withoutRE: concordanceCorrelation(s.q, s.y)))
+                func high(_ r: Int, _ s: Subject, _ t: Int) -> Bool {
+                    re[r].contains { fs, th in (fs.sequences[s.id]?.values).map { t < $0.count && $0[t] > th } ?? false }
+                }
+                var subsets: [(String, (Int) -> ((Subject, Int64, Int) -> Bool)?)] = [("all", { _ in nil })]
+                if let isCorrupted {
+                    subsets.append(("corrupted", { _ in { s, ts, _ in isCorrupted(pair.sets, s.id, ts) } }))
+                    subsets.append(("clean", { _ in { s, ts, _ in !isCorrupted(pair.sets, s.id, ts) } }))
+                }
+                subsets.append(("high RE", { r in { s, _, t in high(r, s, t) } }))
+                subsets.append(("low RE", { r in { s, _, t in !high(r, s, t) } }))
+                for (name, keep) in subsets {
+                    let tag = "\(name)|\(pair.sets.joined(separator: "+"))|\(corrupted == nil ? "manifest" : "given")"
+                    let ga = try a.indices.map { try scorer.sums(a[$0], emotion: emotion, partition: partition, subset: tag, keep: keep($0)) }
+                    let gb = try b.indices.map { try scorer.sums(b[$0], emotion: emotion, partition: partition, subset: tag, keep: keep($0)) }
+                    let frames = Int(ga[0].reduce(0) { $0 + $1.n })
+                    guard frames > 1 else { continue }
+                    let ea = Bootstrap.estimate(ga), eb = Bootstrap.estimate(gb)
+                    let d = Bootstrap.estimate(groups: [ga, gb]) { Bootstrap.mean($0[0]) - Bootstrap.mean($0[1]) }
+                    rows.append(RobustnessRow(emotion: emotion, partition: partition.rawValue, subset: name, frames: frames,
+                                              withRE: ea.mean, withoutRE: eb.mean, withREModel: pair.withRE,
+                                              withoutREModel: pair.withoutRE, withREEstimate: ea, withoutREEstimate: eb,
+                                              difference: d))
                 }
             }
         }
-        try JSONFiles.write(rows, to: context.run.appendingPathComponent("robustness.json"))
+        if write { try JSONFiles.write(rows, to: context.run.appendingPathComponent("robustness.json")) }
         return rows
     }
 

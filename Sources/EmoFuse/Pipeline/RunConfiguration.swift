@@ -9,6 +9,7 @@ import SeqNet
 ///   "featureSets": ["egemaps", "deepspectrum", "vggface", "fau_intensity", "bert-4"],
 ///   "emotions": ["arousal", "valence"],
 ///   "withRE": true,
+///   "reOutOfFold": 0,
 ///   "fusion": { "sets": ["egemaps", "vggface", "fau_intensity"], "withRE": true, "outOfFold": 0 },
 ///   "network": { "hiddenSize": 64, "layers": 4 },
 ///   "grid": { "cells": ["gru"], "bidirectional": [true], "learningRates": [0.001], "dropouts": [0.2], "seeds": [1] },
@@ -52,6 +53,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var emotions: [String] = ["arousal", "valence"]
     /// Feed every unimodal regressor its set's reconstruction error (the paper's stage 2).
     public var withRE: Bool = true
+    /// 0: each auto-encoder trains on every train subject and its train RE is in-sample (the
+    /// paper); k > 1: k fold auto-encoders by subject too, and `re-<set>` is out-of-fold (train
+    /// subjects from the fold that held them out, devel/test the mean of the folds), the in-sample
+    /// RE kept as `re-<set>-insample`.
+    public var reOutOfFold: Int = 0
     public var fusion = Fusion()
     /// The network shape shared by every model (the paper: 4 layers of 64 units).
     public var network = NetworkShape()
@@ -115,6 +121,12 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         if fusion.outOfFold < 0 || fusion.outOfFold == 1 {
             throw fail("fusion.outOfFold must be 0 (in-sample) or at least 2 folds (is \(fusion.outOfFold))")
         }
+        if reOutOfFold < 0 || reOutOfFold == 1 {
+            throw fail("reOutOfFold must be 0 (in-sample) or at least 2 folds (is \(reOutOfFold))")
+        }
+        if let dup = grid.seeds.first(where: { seed in grid.seeds.filter { $0 == seed }.count > 1 }) {
+            throw fail("grid.seeds names \(dup) twice")
+        }
         do { try modelSettings.validate() } catch let error as TrainingError {
             throw fail(error.description.replacingOccurrences(of: "invalid training setting: ", with: ""))
         }
@@ -148,7 +160,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case featureSets, emotions, withRE, fusion, network, grid, training, causal, robustness, experiments, testKey
+        case featureSets, emotions, withRE, reOutOfFold, fusion, network, grid, training, causal, robustness, experiments, testKey
     }
 
     public init(from decoder: Decoder) throws {
@@ -157,6 +169,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         featureSets = try c.decodeIfPresent([String].self, forKey: .featureSets) ?? d.featureSets
         emotions = try c.decodeIfPresent([String].self, forKey: .emotions) ?? d.emotions
         withRE = try c.decodeIfPresent(Bool.self, forKey: .withRE) ?? d.withRE
+        reOutOfFold = try c.decodeIfPresent(Int.self, forKey: .reOutOfFold) ?? d.reOutOfFold
         fusion = try c.decodeIfPresent(Fusion.self, forKey: .fusion) ?? d.fusion
         network = try c.decodeIfPresent(NetworkShape.self, forKey: .network) ?? d.network
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid) ?? d.grid

@@ -254,9 +254,13 @@ public final class Runner: @unchecked Sendable {
     func commit(_ model: PlannedModel, staging: URL, outcome: ModelOutcome, read: [String: String]) throws -> ModelOutcome {
         var outcome = outcome
         var wrote: [String: String] = [:]
-        let checkpoint = "checkpoints/\(model.name).safetensors"
-        try state.replace(context.run.appendingPathComponent(checkpoint), with: staging.appendingPathComponent(checkpoint))
-        wrote["run:\(checkpoint)"] = digests.digest(context.run.appendingPathComponent(checkpoint)) ?? "missing"
+        // The checkpoint, and the fold checkpoints an auto-encoder with folds keeps.
+        let folds = model.role == .autoencoder && model.folds > 1 ? (0..<model.folds).map { ModelName.foldCheckpoint(model.name, fold: $0) } : []
+        for file in ["\(model.name).safetensors"] + folds {
+            let checkpoint = "checkpoints/\(file)"
+            try state.replace(context.run.appendingPathComponent(checkpoint), with: staging.appendingPathComponent(checkpoint))
+            wrote["run:\(checkpoint)"] = digests.digest(context.run.appendingPathComponent(checkpoint)) ?? "missing"
+        }
         try faultInjection?(model.name, .checkpointMoved)
         var folders = model.outputs.map { "feature_segments/\($0)" }
         if model.submission, let emotion = model.emotion { folders.append("submission/label_segments/\(emotion)") }

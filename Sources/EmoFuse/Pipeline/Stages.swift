@@ -6,10 +6,12 @@ public enum Stages {
     /// Stage 1: trains an auto-encoder on feature set `set` and writes `re-<set>`, its per-step
     /// reconstruction error, for every subject of every partition.
     @discardableResult
-    public static func autoencode(set: String, settings: ModelSettings = ModelSettings(),
+    /// With `folds > 1`, `re-<set>` is out-of-fold (see ``RunConfiguration/reOutOfFold``) and the
+    /// in-sample RE is `re-<set>-insample`.
+    public static func autoencode(set: String, folds: Int = 0, settings: ModelSettings = ModelSettings(),
                                   context: RunContext) throws -> ModelOutcome {
         try run(PlannedModel(name: ModelName.autoencoder(set), role: .autoencoder, inputs: [set], emotion: nil,
-                             settings: settings, purpose: "autoencode"), context: context)
+                             settings: settings, folds: folds, purpose: "autoencode"), context: context)
     }
 
     /// Stage 2: a regressor over `features` (one set, optionally with its `re-` set, or several for

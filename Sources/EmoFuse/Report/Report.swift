@@ -11,48 +11,95 @@ public enum Report {
             md += "\n**These data are synthetic** (made by `emofuse synth`). The numbers below say how the system behaves on them; "
                 + "they say nothing about its performance on the real Ulm-TSST data. The paper's columns are quoted for orientation only.\n"
         }
+        let study = result.experiments ?? ExperimentResults(tables: [])
+        let museShaped = result.paperShaped
+        let seeds = study.seeds.count
+        md += "\nEvery score is a global CCC: the mean over \(seeds) seed\(seeds == 1 ? "" : "s")"
+            + (seeds > 1 ? " ± their standard deviation" : "")
+            + ", and in brackets a 95% interval from a bootstrap over subjects (\(Bootstrap.resamples) resamples of the partition's subjects,"
+            + " CCC recomputed from the written predictions\(seeds > 1 ? ", averaged over seeds" : "")).\n"
+        if !museShaped { md += "\nThese data do not have MuSe-Stress's feature sets, so the paper's numbers are not shown.\n" }
+
         md += "\n## Final system (the paper's Table 9 form)\n\n"
-        md += finalTable(result.fusion, emotions: config.emotions)
+        md += finalTable(study, emotions: config.emotions, paper: museShaped)
+        let withheld = try testWithheld(config: config, context: context, dataset: dataset)
         md += "\nFusion of \(config.fusionSets.sets.joined(separator: " + ")) predictions"
             + (config.fusion.withRE ? " + their reconstruction errors" : "")
             + (config.fusion.outOfFold > 1 ? ", trained on \(config.fusion.outOfFold)-fold out-of-fold train predictions" : ", trained on in-sample train predictions (as the paper)")
-            + ". Test CCC needs labels: \(context.testKey == nil ? "none were given (the test partition's labels are withheld)" : "scored against `\(context.testKey!.root.path)`").\n"
+            + ". " + (withheld ? "The test partition's labels are withheld and no `--test-key` was given, so test is not scored."
+                      : context.testKey.map { "Test is scored against `\($0.root.path)`." } ?? "Test is scored against the dataset's own test labels.") + "\n"
 
         md += "\n## Unimodal regressors (devel CCC)\n\n"
         md += "| feature set | " + config.emotions.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: config.emotions.count) + "\n"
-        let sets = result.regressors.map { $0.inputs[0] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var sets: [String] = []
+        for set in config.featureSets + config.fusionSets.sets where !sets.contains(set) { sets.append(set) }
         for set in sets {
-            let cells = config.emotions.map { e in
-                result.regressors.first { $0.inputs[0] == set && $0.emotion == e }.flatMap { $0.scores["devel"] }.map(fmt) ?? "–"
-            }
+            let cells = config.emotions.map { e in study.models[ModelName.regressor([set], e)]?["devel"]?.text ?? "–" }
+            if cells.allSatisfy({ $0 == "–" }) { continue }
             md += "| \(set)\(config.withRE ? " + RE" : "") | " + cells.joined(separator: " | ") + " |\n"
         }
-        if !result.autoencoders.isEmpty {
-            md += "\n## Auto-encoders (mean per-step reconstruction error)\n\n| feature set | train | devel | test | epochs |\n|---|---|---|---|---|\n"
-            for o in result.autoencoders {
-                md += "| \(o.inputs[0]) | " + ["train", "devel", "test"].map { o.scores[$0].map(fmt) ?? "–" }.joined(separator: " | ")
-                    + " | \(o.candidates.first?.epochs ?? 0) |\n"
+        if !study.claims.isEmpty {
+            md += "\n## What these data say about the paper's claims\n\n"
+            md += "Each claim is judged by paired differences (same seeds, same bootstrap resamples of subjects): supported when "
+                + "at least one 95% interval lies above 0 and none below, contradicted in the mirror case, otherwise undecided at "
+                + "\(seeds) seed\(seeds == 1 ? "" : "s") (one seed: the interval covers subjects only, not seed-to-seed variation).\n\n"
+            md += "| claim | verdict | why |\n|---|---|---|\n"
+            for c in study.claims { md += "| \(c.statement) | **\(c.verdict.rawValue)** | \(c.reason) |\n" }
+            for c in study.claims where !c.comparisons.isEmpty {
+                md += "\n**\(c.statement)** (\(c.verdict.rawValue)):\n\n| comparison | partition | difference |\n|---|---|---|\n"
+                for x in c.comparisons { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
             }
         }
-        md += "\n## Models\n\n| model | inputs | chosen | devel | epochs (best) | seconds |\n|---|---|---|---|---|---|\n"
+        if !result.autoencoders.isEmpty {
+            md += "\n## Auto-encoders (mean per-step reconstruction error, first seed)\n\n"
+            md += "Out-of-fold REs (`reOutOfFold` > 1) come from auto-encoders that did not see the subject (train) or from the mean "
+                + "of the fold auto-encoders (devel, test); `insample` is the auto-encoder trained on every train subject. A train RE "
+                + "far below devel/test RE means the downstream models learn from an RE distribution they never see again.\n\n"
+            md += "| feature set | RE | train | devel | test | epochs (best) |\n|---|---|---|---|---|---|\n"
+            for o in result.autoencoders where firstSeed(o.name, plan: result.plan) {
+                let c = o.candidates.first
+                let epochs = c.map { "\($0.epochs) (\($0.bestEpoch))" } ?? "–"
+                if o.folds > 1 {
+                    md += "| \(o.inputs[0]) | out-of-fold (\(o.folds) folds) | " + ["train-oof", "devel-oof", "test-oof"].map { o.scores[$0].map(fmt) ?? "–" }.joined(separator: " | ") + " | \(epochs) |\n"
+                }
+                md += "| \(o.inputs[0]) | \(o.folds > 1 ? "in-sample" : "in-sample (train) / held out") | " + ["train", "devel", "test"].map { o.scores[$0].map(fmt) ?? "–" }.joined(separator: " | ")
+                    + " | \(epochs) |\n"
+            }
+        }
+        if !study.reVariants.isEmpty {
+            md += "\n## In-sample vs out-of-fold RE: does RE's effect on fusion survive?\n\n"
+            md += "The same fusion model fed the out-of-fold REs (the system's), the in-sample REs (`re-<set>-insample`, "
+                + "as the paper), or no RE; paired differences of global CCC. If RE helps only in-sample, its effect is an "
+                + "artefact of the train/devel RE shift (see the auto-encoder table).\n\n| comparison | partition | difference |\n|---|---|---|\n"
+            for x in study.reVariants { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
+        }
+        md += "\n## Models\n\n| model | inputs | chosen | auto-encoder devel MSE | devel CCC | epochs (best) | seconds |\n|---|---|---|---|---|---|---|\n"
         for o in result.autoencoders + result.regressors + result.fusion {
             let c = o.candidates.first { $0.candidate == o.chosen }
-            md += "| \(o.name) | \(o.inputs.joined(separator: ", ")) | \(o.chosen.label) | \(fmt(o.develMetric)) | \(c.map { "\($0.epochs) (\($0.bestEpoch))" } ?? "–") | \(String(format: "%.1f", o.seconds)) |\n"
+            let mse = o.role == .autoencoder ? fmt(o.develMetric) : "", ccc = o.role == .autoencoder ? "" : fmt(o.develMetric)
+            md += "| \(o.name) | \(o.inputs.joined(separator: ", ")) | \(o.chosen.label) | \(mse) | \(ccc) | \(c.map { "\($0.epochs) (\($0.bestEpoch))" } ?? "–") | \(String(format: "%.1f", o.seconds)) |\n"
         }
         if !result.robustness.isEmpty {
             md += "\n## Robustness: does RE help the fusion model where a modality is corrupted?\n\n"
             md += "The paper leaves this open. Fusion of the same unimodal predictions with and without their REs, "
                 + "scored (CCC) on all frames, on frames where any fused feature set is corrupted (recorded by the synthetic "
-                + "generator) or clean, and on frames where any fused set's RE is above its 90th percentile over the partition (high) or none is (low)."
-                + (config.grid.seeds.count == 1 ? " One seed per model: differences of a few hundredths are within seed-to-seed noise." : "") + "\n\n"
-            md += "| emotion | partition | subset | frames | with RE | without RE | difference |\n|---|---|---|---|---|---|---|\n"
-            for r in result.robustness {
-                md += "| \(r.emotion) | \(r.partition) | \(r.subset) | \(r.frames) | \(fmt(r.withRE)) | \(fmt(r.withoutRE)) | \(String(format: "%+.4f", r.withRE - r.withoutRE)) |\n"
+                + "generator) or clean, and on frames where any fused set's RE is above its 90th percentile over the partition (high) or none is (low; "
+                + "this split is circular: it selects frames by the quantity under test). `emofuse robustness` corrupts any dataset's devel/test inputs on purpose.\n\n"
+            md += robustnessTable(result.robustness)
+        }
+        if !result.corruption.isEmpty {
+            md += "\n## Robustness to controlled corruption (`emofuse robustness`)\n\n"
+            md += "The devel/test inputs were corrupted on purpose (seeded; train untouched) and pushed through the trained chain "
+                + "(REs, unimodal predictions and both fusion twins recomputed from their checkpoints). Corrupted frames are those "
+                + "inside a corrupted stretch of any fused set.\n\n"
+            md += "| corruption | " + robustnessTable([]).split(separator: "\n")[0].dropFirst(2) + "\n|---|---|---|---|---|---|---|---|\n"
+            for c in result.corruption {
+                for line in robustnessTable(c.rows).split(separator: "\n").dropFirst(2) { md += "| \(c.spec.tag) (seed \(c.seed)) \(line)\n" }
             }
         }
-        if let experiments = result.experiments {
+        if !study.tables.isEmpty {
             md += "\n## The paper's experiments on these data\n"
-            for t in experiments.tables { md += "\n" + table(t) }
+            for t in study.tables { md += "\n" + table(t, paper: museShaped) }
         }
         md += "\n## Figures\n\n"
         for figure in try Figures.write(result, config: config, context: context, dataset: dataset) {
@@ -61,34 +108,62 @@ public enum Report {
         try AtomicFile.write(md, to: context.run.appendingPathComponent("report.md"))
     }
 
-    /// The Table 9 rows: devel and test CCC per emotion and combined, beside the paper's.
-    public static func finalTable(_ fusion: [ModelOutcome], emotions: [String]) -> String {
-        var md = "| partition | emotion | MuSe 2021 baseline (paper) | Hamieh et al. (paper) | this run |\n|---|---|---|---|---|\n"
+    /// The Table 9 rows: devel and test CCC per emotion and combined, beside the paper's (MuSe-Stress-shaped data only).
+    public static func finalTable(_ study: ExperimentResults, emotions: [String], paper: Bool) -> String {
+        var md = paper ? "| partition | emotion | MuSe 2021 baseline (paper) | Hamieh et al. (paper) | this run |\n|---|---|---|---|---|\n"
+                       : "| partition | emotion | this run |\n|---|---|---|\n"
+        func row(_ partition: String, _ emotion: String, _ value: String) {
+            let ref = PaperNumbers.final[partition]?[emotion.hasPrefix("combined") ? "combined" : emotion]
+            md += "| \(partition) | \(emotion) | " + (paper ? "\(ref.map { fmt($0.baseline) } ?? "–") | \(ref.map { fmt($0.paper) } ?? "–") | " : "")
+                + "\(value) |\n"
+        }
         for partition in ["devel", "test"] {
             var values: [Double] = []
             for e in emotions {
-                let v = fusion.first { $0.emotion == e }?.scores[partition]
-                if let v { values.append(v) }
-                let ref = PaperNumbers.final[partition]?[e]
-                md += "| \(partition) | \(e) | \(ref.map { fmt($0.baseline) } ?? "–") | \(ref.map { fmt($0.paper) } ?? "–") | \(v.map(fmt) ?? "–") |\n"
+                let v = study.models[ModelName.fusion(e)]?[partition]
+                if let v { values.append(v.mean) }
+                row(partition, e, v?.text ?? "–")
             }
             if emotions.count > 1 {
-                let ref = PaperNumbers.final[partition]?["combined"]
-                let combined = values.count == emotions.count ? fmt(values.reduce(0, +) / Double(values.count)) : "–"
-                md += "| \(partition) | combined | \(ref.map { fmt($0.baseline) } ?? "–") | \(ref.map { fmt($0.paper) } ?? "–") | \(combined) |\n"
+                row(partition, "combined (mean)", values.count == emotions.count ? fmt(values.reduce(0, +) / Double(values.count)) : "–")
             }
         }
         return md
     }
 
-    public static func table(_ t: ExperimentTable) -> String {
-        var md = "### Table \(t.id): \(t.title)\n\n| | " + t.columns.map { "\($0) (run / paper)" }.joined(separator: " | ") + " |\n|---|"
+    static func robustnessTable(_ rows: [RobustnessRow]) -> String {
+        var md = "| emotion | partition | subset | frames | with RE | without RE | difference |\n|---|---|---|---|---|---|---|\n"
+        for r in rows {
+            md += "| \(r.emotion) | \(r.partition) | \(r.subset) | \(r.frames) | \(r.withREEstimate?.text ?? fmt(r.withRE)) | "
+                + "\(r.withoutREEstimate?.text ?? fmt(r.withoutRE)) | \(r.difference?.signedText ?? String(format: "%+.4f", r.withRE - r.withoutRE)) |\n"
+        }
+        return md
+    }
+
+    public static func table(_ t: ExperimentTable, paper: Bool = true) -> String {
+        var md = "### Table \(t.id): \(t.title)\n\n| | " + t.columns.map { paper ? "\($0) (run / paper)" : $0 }.joined(separator: " | ") + " |\n|---|"
             + String(repeating: "---|", count: t.columns.count) + "\n"
         for row in t.rows {
-            let cells = zip(row.values, row.paper).map { v, p in "\(v.map(fmt) ?? "–") / \(p.map(fmt) ?? "–")" }
+            let cells = t.columns.indices.map { i -> String in
+                let v = row.estimates.indices.contains(i) ? row.estimates[i]?.text : row.values[i].map(fmt)
+                return paper ? "\(v ?? "–") / \(row.paper[i].map(fmt) ?? "–")" : (v ?? "–")
+            }
             md += "| \(row.label) | " + cells.joined(separator: " | ") + " |\n"
         }
         return md
+    }
+
+    /// Whether test cannot be scored: no key, and the dataset's test labels are empty.
+    static func testWithheld(config: RunConfiguration, context: RunContext, dataset: MuseDataset) throws -> Bool {
+        guard context.testKey == nil, let emotion = config.emotions.first else { return false }
+        let gold = try GoldLabels(dataset: dataset, emotion: emotion, testKey: nil)
+        return !dataset.subjects(in: .test).contains { gold.labels(for: $0) != nil }
+    }
+
+    /// Whether `name` is a model of the plan's first seed (every model when there is one seed).
+    static func firstSeed(_ name: String, plan: Plan) -> Bool {
+        guard let seeds = plan.seeds, seeds.count > 1 else { return true }
+        return name.hasSuffix("-s\(seeds[0])")
     }
 
     public static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4f", x) : "–" }

@@ -1,0 +1,157 @@
+import Foundation
+
+/// A paired comparison of two models over the same seeds and subjects: `a − b`.
+public struct Comparison: Codable, Sendable, Equatable {
+    public var label: String
+    public var partition: String
+    /// Replicate-free model names (see ``Plan/replicates(_:)``).
+    public var a: String
+    public var b: String
+    public var difference: Estimate
+}
+
+/// One claim of the paper and what these data say about it.
+public struct Claim: Codable, Sendable, Equatable {
+    public enum Verdict: String, Codable, Sendable {
+        case supported, contradicted, undecided
+        case notMeasured = "not measured"
+    }
+    public var statement: String
+    public var verdict: Verdict
+    /// Why this verdict (the rule applied, or what would measure it).
+    public var reason: String
+    public var comparisons: [Comparison]
+
+    /// Supported when at least one paired difference's interval lies above zero and none below;
+    /// contradicted in the mirror case; otherwise undecided (every interval contains zero, or the
+    /// comparisons disagree).
+    init(_ statement: String, _ comparisons: [Comparison], missing: String) {
+        self.statement = statement
+        self.comparisons = comparisons
+        let up = comparisons.filter { $0.difference.sign > 0 }.count
+        let down = comparisons.filter { $0.difference.sign < 0 }.count
+        let n = comparisons.count
+        if n == 0 {
+            verdict = .notMeasured; reason = missing
+        } else if up > 0 && down == 0 {
+            verdict = .supported; reason = "\(up) of \(n) paired differences have a 95% interval above 0, none below"
+        } else if down > 0 && up == 0 {
+            verdict = .contradicted; reason = "\(down) of \(n) paired differences have a 95% interval below 0, none above"
+        } else if up > 0 {
+            verdict = .undecided; reason = "the comparisons disagree: \(up) of \(n) intervals above 0, \(down) below"
+        } else {
+            verdict = .undecided; reason = "all \(n) intervals contain 0"
+        }
+    }
+}
+
+/// The study's statistics, from the prediction files the plan's models wrote: tables with mean ±
+/// sd over seeds and bootstrap intervals over subjects, paired comparisons and the paper's claims.
+public enum Study {
+    /// The estimate of model `name` (replicate-free) on `partition`, or nil when it was not run or
+    /// the partition has no labels.
+    static func estimate(_ name: String, _ partition: Partition, plan: Plan, scorer: Scorer) throws -> Estimate? {
+        let names = plan.replicates(name)
+        guard let emotion = plan.model(names[0])?.emotion, try scorer.hasLabels(emotion, partition) else { return nil }
+        return Bootstrap.estimate(try names.map { try scorer.sums($0, emotion: emotion, partition: partition) })
+    }
+
+    /// `a − b` over the same seeds and subjects (nil where either is unavailable).
+    static func compare(_ a: String, _ b: String, label: String, _ partition: Partition, plan: Plan,
+                        scorer: Scorer) throws -> Comparison? {
+        let an = plan.replicates(a), bn = plan.replicates(b)
+        guard let emotion = plan.model(an[0])?.emotion, plan.model(bn[0]) != nil,
+              try scorer.hasLabels(emotion, partition) else { return nil }
+        let ga = try an.map { try scorer.sums($0, emotion: emotion, partition: partition) }
+        let gb = try bn.map { try scorer.sums($0, emotion: emotion, partition: partition) }
+        let d = Bootstrap.estimate(groups: [ga, gb]) { Bootstrap.mean($0[0]) - Bootstrap.mean($0[1]) }
+        return Comparison(label: label, partition: partition.rawValue, a: a, b: b, difference: d)
+    }
+
+    /// The experiment tables, each cell the devel estimate of its model.
+    static func tables(_ plans: [TablePlan], plan: Plan, scorer: Scorer) throws -> ExperimentResults {
+        ExperimentResults(tables: try plans.map { t in
+            ExperimentTable(id: t.id, title: t.title, columns: t.columns, rows: try t.rows.map { row in
+                let estimates = try row.models.map { try $0.flatMap { try estimate($0, .devel, plan: plan, scorer: scorer) } }
+                return .init(label: row.label, values: estimates.map { $0?.mean }, paper: row.paper, estimates: estimates)
+            })
+        })
+    }
+
+    /// With out-of-fold REs: fusion with out-of-fold RE − with in-sample RE, and each − without RE.
+    static func reVariants(plan: Plan, config: RunConfiguration, scorer: Scorer) throws -> [Comparison] {
+        guard config.reOutOfFold > 1 else { return [] }
+        var out: [Comparison] = []
+        for pair in plan.robustness {
+            let inSample = ModelName.fusionInSampleRE(pair.sets, outOfFold: config.fusion.outOfFold > 1, pair.emotion)
+            guard plan.model(plan.replicates(inSample)[0]) != nil else { continue }
+            for p in [Partition.devel, .test] {
+                for (a, b, label) in [(pair.withRE, inSample, "out-of-fold RE − in-sample RE"),
+                                      (pair.withRE, pair.withoutRE, "out-of-fold RE − no RE"),
+                                      (inSample, pair.withoutRE, "in-sample RE − no RE")] {
+                    if let c = try compare(a, b, label: "\(label), \(pair.emotion)", p, plan: plan, scorer: scorer) { out.append(c) }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The paper's claims, each judged by paired differences on devel (and test where labelled).
+    static func claims(plan: Plan, config: RunConfiguration, robustness: [RobustnessRow], corruption: [CorruptionResult] = [],
+                       scorer: Scorer) throws -> [Claim] {
+        func pairs(_ tableIDs: [String], _ columns: [(Int, Int)]) throws -> [Comparison] {
+            var out: [Comparison] = []
+            for t in plan.tables where tableIDs.contains(t.id) {
+                for row in t.rows {
+                    for (i, j) in columns {
+                        guard let a = row.models[i], let b = row.models[j] else { continue }
+                        let emotion = plan.model(plan.replicates(a)[0])?.emotion ?? ""
+                        if let c = try compare(a, b, label: "\(t.columns[i]) − \(t.columns[j]), \(row.label), \(emotion)",
+                                               .devel, plan: plan, scorer: scorer) { out.append(c) }
+                    }
+                }
+            }
+            return out
+        }
+        let experiments = "run with experiments (`--experiments`) to measure it"
+        var claims: [Claim] = []
+        claims.append(Claim("Bidirectional cells beat unidirectional ones (Tables 1–2)",
+                            try pairs(["1", "2"], [(1, 0), (3, 2)]), missing: experiments))
+        claims.append(Claim("The CCC loss beats MSE and L1 (Tables 3–4)", try pairs(["3", "4"], [(2, 0), (2, 1)]), missing: experiments))
+        claims.append(Claim("RE improves unimodal regressors (Tables 5–6)", try pairs(["5", "6"], [(1, 0)]), missing: experiments))
+
+        // Fusion beats the best unimodal regressor among the fused sets (best by mean devel CCC).
+        var fusionVsBest: [Comparison] = []
+        let labelled = [Partition.devel, .test]
+        for emotion in config.emotions {
+            let fusion = ModelName.fusion(emotion)
+            let unimodal = config.fusionSets.sets.map { ModelName.regressor([$0], emotion) }.filter { plan.model(plan.replicates($0)[0]) != nil }
+            let scored = try unimodal.compactMap { u in try estimate(u, .devel, plan: plan, scorer: scorer).map { (u, $0.mean) } }
+            guard let best = scored.max(by: { $0.1 < $1.1 })?.0 else { continue }
+            for p in labelled {
+                if let c = try compare(fusion, best, label: "fusion − \(best), \(emotion)", p, plan: plan, scorer: scorer) {
+                    fusionVsBest.append(c)
+                }
+            }
+        }
+        claims.append(Claim("Late fusion beats the best unimodal regressor", fusionVsBest, missing: "no fusion model was run"))
+
+        var reFusion: [Comparison] = []
+        for pair in plan.robustness {
+            for p in labelled {
+                if let c = try compare(pair.withRE, pair.withoutRE, label: "with RE − without RE, \(pair.emotion)", p,
+                                       plan: plan, scorer: scorer) { reFusion.append(c) }
+            }
+        }
+        claims.append(Claim("RE improves the fusion model", reFusion, missing: "robustness is off: no fusion twin without RE was run"))
+
+        let recorded = robustness.map { ("recorded corruption", $0) } + corruption.flatMap { c in c.rows.map { (c.spec.tag, $0) } }
+        let corrupted = recorded.filter { $0.1.subset == "corrupted" }.compactMap { source, row -> Comparison? in
+            row.difference.map { Comparison(label: "with RE − without RE on corrupted frames (\(source)), \(row.emotion)", partition: row.partition,
+                                             a: row.withREModel, b: row.withoutREModel, difference: $0) }
+        }
+        claims.append(Claim("RE makes the fusion model robust where a modality is corrupted (the paper's open question)", corrupted,
+                            missing: "these data record no corruption: run `emofuse robustness --run R --corrupt …` to corrupt devel/test inputs"))
+        return claims
+    }
+}
