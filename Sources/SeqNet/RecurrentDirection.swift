@@ -99,40 +99,63 @@ final class RecurrentDirection: @unchecked Sendable {
         // operations as with the whole batch (the GEMM's per-element FMA chain does not depend
         // on m), so results are bit-identical.
         let sorted = lengths.map { isNonIncreasing($0, count: B) } ?? false
+        // With two or more threads the batch's rows are split between them for the whole time
+        // loop: every row's recurrence is independent of the others', so the halves need no
+        // synchronisation per step, and every element is computed exactly as with one thread.
+        let chunks = threads >= 2 ? rowChunks(batch: B, splitFrom: 2) : [0..<B]
+        runConcurrently(chunks.count, parallel: chunks.count > 1) { c in
+            self.forwardRows(chunks[c], steps: T, batch: B, lengths: lengths, sorted: sorted,
+                             output: output, outputStride: outputStride, gates: gates,
+                             aux: aux, aux2: aux2, auxStepStride: auxStepStride,
+                             hidden: hidden, zeros: zeros, bias: bias, biasIN: biasIN, biasHN: biasHN)
+        }
+    }
+
+    /// The time loop of `forward` for the batch rows `rows` (their input projection done).
+    private func forwardRows(_ rows: Range<Int>, steps T: Int, batch B: Int, lengths: UnsafePointer<Int>?,
+                             sorted: Bool, output: UnsafeMutablePointer<Float>, outputStride: Int,
+                             gates: UnsafeMutablePointer<Float>,
+                             aux: UnsafeMutablePointer<Float>, aux2: UnsafeMutablePointer<Float>,
+                             auxStepStride: Int, hidden: UnsafeMutablePointer<Float>,
+                             zeros: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                             biasIN: UnsafePointer<Float>, biasHN: UnsafePointer<Float>) {
+        let H = hiddenSize, gh = gateWidth, r0 = rows.lowerBound, R = rows.count
+        let rowLengths = lengths.map { $0 + r0 }
         for s in 0..<T {
             let t = reverse ? T - 1 - s : s
             let prevT = reverse ? t + 1 : t - 1
-            let hPrev: UnsafePointer<Float> = s == 0 ? zeros : UnsafePointer(output + prevT * B * outputStride)
-            let active = sorted ? activeRows(lengths.unsafelyUnwrapped, count: B, step: t) : B
+            let hPrev: UnsafePointer<Float> = s == 0 ? zeros : UnsafePointer(output + (prevT * B + r0) * outputStride)
+            let active = sorted ? activeRows(rowLengths.unsafelyUnwrapped, count: R, step: t) : R
+            let hid = hidden + r0 * gh
             if s == 0 {
-                hidden.update(repeating: 0, count: active * gh)
+                hid.update(repeating: 0, count: active * gh)
             } else if active > 0 {
                 gemm(.none, .none, m: active, n: gh, k: H, a: hPrev, lda: outputStride,
-                     b: weightHHT.pointer, ldb: gh, beta: 0, c: hidden, ldc: gh)
+                     b: weightHHT.pointer, ldb: gh, beta: 0, c: hid, ldc: gh)
             }
             // Rows 0..<active: all valid (no mask) when sorted; the rest (if any) all padded.
             for part in 0..<2 {
-                let first = part == 0 ? 0 : active, count = part == 0 ? active : B - active
+                let first = part == 0 ? 0 : active, count = part == 0 ? active : R - active
                 if count == 0 { continue }
-                let mask = part == 0 && sorted ? nil : lengths
-                let g = gates + (t * B + first) * gh
-                let hOut = output + (t * B + first) * outputStride
+                let mask = part == 0 && sorted ? nil : rowLengths
+                let g = gates + (t * B + r0 + first) * gh
+                let hOut = output + (t * B + r0 + first) * outputStride
                 let rowMask = mask.map { $0 + first }
-                let hp = hPrev + first * outputStride, hid = UnsafePointer(hidden + first * gh)
-                let auxT = aux + t * auxStepStride + first * H
+                let hp = hPrev + first * outputStride, hidRows = UnsafePointer(hid + first * gh)
+                let auxT = aux + t * auxStepStride + (r0 + first) * H
                 switch cell {
                 case .gru:
                     GRUKernels.forward(batch: count, hiddenSize: H, t: t, lengths: rowMask,
-                                       gates: g, hidden: hid, biasRZ: bias, biasIN: biasIN, biasHN: biasHN,
+                                       gates: g, hidden: hidRows, biasRZ: bias, biasIN: biasIN, biasHN: biasHN,
                                        hPrev: hp, hOut: hOut, hStride: outputStride, hnOut: auxT)
                 case .lstm:
                     let cPrev: UnsafePointer<Float> = auxStepStride == 0 ? UnsafePointer(auxT)
-                        : (s == 0 ? zeros : UnsafePointer(aux + prevT * auxStepStride + first * H))
+                        : (s == 0 ? zeros : UnsafePointer(aux + prevT * auxStepStride + (r0 + first) * H))
                     LSTMKernels.forward(batch: count, hiddenSize: H, t: t, lengths: rowMask,
-                                        gates: g, hidden: hid, bias: bias,
+                                        gates: g, hidden: hidRows, bias: bias,
                                         hOut: hOut, hStride: outputStride,
                                         cPrev: cPrev, cOut: auxT,
-                                        tanhCOut: aux2 + t * auxStepStride + first * H)
+                                        tanhCOut: aux2 + t * auxStepStride + (r0 + first) * H)
                 }
             }
         }
@@ -145,10 +168,11 @@ final class RecurrentDirection: @unchecked Sendable {
     /// - `gradGates`: `[T·B, G·H]` out, `∂L/∂(W_ih x + b_ih)` per step (zero at padded rows): the
     ///   caller forms `∂L/∂X = gradGates · W_ih` from it.
     /// - `gradHidden`: `[T·B, G·H]` scratch for the GRU's hidden-side gradient (unused by LSTM).
-    /// - `hCarry`, `cCarry`: `[B, H]` scratch; `sums`: `4·G·H` scratch; `weightGradT`:
+    /// - `hCarry`, `cCarry`: `[B, H]` scratch; `sums`: `8·G·H` scratch (4·G·H per row chunk); `weightGradT`:
     ///   `[I, G·H]` scratch when `inputSize >= wideInput` (else unused).
     ///
     /// The bias gradients are summed step by step while each step's rows are still in cache.
+    /// With `threads >= 2` the rows are split in two for the time loop (see `rowChunks`).
     func backward(steps: Int, batch: Int, lengths: UnsafePointer<Int>?,
                   input: UnsafePointer<Float>, inputStride: Int,
                   output: UnsafePointer<Float>, outputStride: Int,
@@ -162,57 +186,31 @@ final class RecurrentDirection: @unchecked Sendable {
         guard T > 0 && B > 0 else { return }
         hCarry.update(repeating: 0, count: B * H)
         cCarry.update(repeating: 0, count: B * H)
-        let whh = UnsafePointer(weightHH.value.pointer)
-        let hiddenSide = cell == .gru ? gradHidden : gradGates
-        // Running column sums: of the input-side gradient (all gates), of the GRU's hidden-side
-        // n part (its r, z parts equal the input side's), and a per-step block.
-        let sumIH = sums, sumHN = sums + gh, blockScratch = sums + 2 * gh
-        sumIH.update(repeating: 0, count: gh)
-        sumHN.update(repeating: 0, count: H)
-        for s in 0..<T {
-            let t = reverse ? s : T - 1 - s
-            let prevT = reverse ? t + 1 : t - 1
-            let isFirst = reverse ? t == T - 1 : t == 0
-            let hPrev: UnsafePointer<Float> = isFirst ? zeros : output + prevT * B * outputStride
+        // The bias sums run per fixed chunk of rows (`rowChunks`, 4·G·H of `sums` each) and are
+        // added in chunk order at the end, so the bits do not depend on how many threads ran
+        // the chunks; with two or more threads each chunk's time loop runs on its own thread.
+        let chunks = rowChunks(batch: B)
+        let ranges = threads >= 2 ? chunks : [0..<B]
+        runConcurrently(ranges.count, parallel: ranges.count > 1) { c in
+            self.backwardRows(ranges[c], sumChunks: chunks, steps: T, batch: B, lengths: lengths,
+                              output: output, outputStride: outputStride,
+                              gradOutput: gradOutput, gradOutputStride: gradOutputStride,
+                              gates: gates, aux: aux, aux2: aux2, gradGates: gradGates,
+                              gradHidden: gradHidden, hCarry: hCarry, cCarry: cCarry,
+                              sums: sums, zeros: zeros)
+        }
+        for c in chunks.indices {
+            let sumIH = sums + c * 4 * gh, sumHN = sumIH + gh
+            addRow(sumIH, into: biasIH.grad.pointer, count: gh)
             switch cell {
             case .gru:
-                GRUKernels.backward(batch: B, hiddenSize: H, t: t, lengths: lengths,
-                                    gradOut: gradOutput + t * B * gradOutputStride,
-                                    gradOutStride: gradOutputStride, carry: hCarry,
-                                    gates: gates + t * B * gh, hn: aux + t * B * H,
-                                    hPrev: hPrev, hStride: outputStride,
-                                    gradInputGates: gradGates + t * B * gh,
-                                    gradHidden: gradHidden + t * B * gh)
-                addColumnSums(rows: B, cols: H, src: gradHidden + t * B * gh + 2 * H, ld: gh,
-                              into: sumHN, scratch: blockScratch)
-                if !isFirst {
-                    gemm(.none, .none, m: B, n: H, k: gh, a: gradHidden + t * B * gh, lda: gh,
-                         b: whh, ldb: H, beta: 1, c: hCarry, ldc: H)
-                }
+                addRow(sumIH, into: biasHH.grad.pointer, count: 2 * H)
+                addRow(sumHN, into: biasHH.grad.pointer + 2 * H, count: H)
             case .lstm:
-                LSTMKernels.backward(batch: B, hiddenSize: H, t: t, lengths: lengths,
-                                     gradOut: gradOutput + t * B * gradOutputStride,
-                                     gradOutStride: gradOutputStride,
-                                     hCarry: hCarry, cCarry: cCarry,
-                                     gates: gates + t * B * gh, tanhC: aux2 + t * B * H,
-                                     cPrev: isFirst ? zeros : aux + prevT * B * H,
-                                     gradGates: gradGates + t * B * gh)
-                if !isFirst {
-                    gemm(.none, .none, m: B, n: H, k: gh, a: gradGates + t * B * gh, lda: gh,
-                         b: whh, ldb: H, beta: 0, c: hCarry, ldc: H)
-                }
+                addRow(sumIH, into: biasHH.grad.pointer, count: gh)
             }
-            addColumnSums(rows: B, cols: gh, src: gradGates + t * B * gh, ld: gh,
-                          into: sumIH, scratch: blockScratch)
         }
-        addRow(sumIH, into: biasIH.grad.pointer, count: gh)
-        switch cell {
-        case .gru:
-            addRow(sumIH, into: biasHH.grad.pointer, count: 2 * H)
-            addRow(sumHN, into: biasHH.grad.pointer + 2 * H, count: H)
-        case .lstm:
-            addRow(sumIH, into: biasHH.grad.pointer, count: gh)
-        }
+        let hiddenSide = cell == .gru ? gradHidden : gradGates
         // dW_ih += dGᵀ · X over all steps at once. For a wide input, as (Xᵀ · dG)ᵀ: with only
         // G·H rows of output the GEMM would stream the whole of X once per row panel.
         if inputSize >= Self.wideInput {
@@ -234,6 +232,69 @@ final class RecurrentDirection: @unchecked Sendable {
         }
     }
 
+    /// The time loop of `backward` for the batch rows `rows`. Bias sums go to the 4·G·H block
+    /// of `sums` of each chunk of `sumChunks` (which tile the batch) lying within `rows`: a running
+    /// sum of the input side (all gates), of the GRU's hidden-side n part, and a per-step block.
+    private func backwardRows(_ rows: Range<Int>, sumChunks: [Range<Int>], steps T: Int, batch B: Int,
+                              lengths: UnsafePointer<Int>?,
+                              output: UnsafePointer<Float>, outputStride: Int,
+                              gradOutput: UnsafePointer<Float>, gradOutputStride: Int,
+                              gates: UnsafePointer<Float>, aux: UnsafePointer<Float>, aux2: UnsafePointer<Float>,
+                              gradGates: UnsafeMutablePointer<Float>, gradHidden: UnsafeMutablePointer<Float>,
+                              hCarry: UnsafeMutablePointer<Float>, cCarry: UnsafeMutablePointer<Float>,
+                              sums: UnsafeMutablePointer<Float>, zeros: UnsafePointer<Float>) {
+        let H = hiddenSize, gh = gateWidth, r0 = rows.lowerBound, R = rows.count
+        let whh = UnsafePointer(weightHH.value.pointer)
+        let mine = sumChunks.indices.filter { rows.contains(sumChunks[$0].lowerBound) }
+        for c in mine {
+            (sums + c * 4 * gh).update(repeating: 0, count: gh + H)
+        }
+        let rowLengths = lengths.map { $0 + r0 }
+        let hc = hCarry + r0 * H, cc = cCarry + r0 * H
+        for s in 0..<T {
+            let t = reverse ? s : T - 1 - s
+            let prevT = reverse ? t + 1 : t - 1
+            let isFirst = reverse ? t == T - 1 : t == 0
+            let hPrev: UnsafePointer<Float> = isFirst ? zeros : output + (prevT * B + r0) * outputStride
+            let dY = gradOutput + (t * B + r0) * gradOutputStride
+            let dG = gradGates + (t * B + r0) * gh, dGh = gradHidden + (t * B + r0) * gh
+            switch cell {
+            case .gru:
+                GRUKernels.backward(batch: R, hiddenSize: H, t: t, lengths: rowLengths,
+                                    gradOut: dY, gradOutStride: gradOutputStride, carry: hc,
+                                    gates: gates + (t * B + r0) * gh, hn: aux + (t * B + r0) * H,
+                                    hPrev: hPrev, hStride: outputStride,
+                                    gradInputGates: dG, gradHidden: dGh)
+                for c in mine {
+                    let chunk = sumChunks[c], sum = sums + c * 4 * gh
+                    addColumnSums(rows: chunk.count, cols: H,
+                                  src: gradHidden + (t * B + chunk.lowerBound) * gh + 2 * H, ld: gh,
+                                  into: sum + gh, scratch: sum + 2 * gh)
+                }
+                if !isFirst {
+                    gemm(.none, .none, m: R, n: H, k: gh, a: dGh, lda: gh,
+                         b: whh, ldb: H, beta: 1, c: hc, ldc: H)
+                }
+            case .lstm:
+                LSTMKernels.backward(batch: R, hiddenSize: H, t: t, lengths: rowLengths,
+                                     gradOut: dY, gradOutStride: gradOutputStride,
+                                     hCarry: hc, cCarry: cc,
+                                     gates: gates + (t * B + r0) * gh, tanhC: aux2 + (t * B + r0) * H,
+                                     cPrev: isFirst ? zeros : aux + (prevT * B + r0) * H,
+                                     gradGates: dG)
+                if !isFirst {
+                    gemm(.none, .none, m: R, n: H, k: gh, a: dG, lda: gh,
+                         b: whh, ldb: H, beta: 0, c: hc, ldc: H)
+                }
+            }
+            for c in mine {
+                let chunk = sumChunks[c], sum = sums + c * 4 * gh
+                addColumnSums(rows: chunk.count, cols: gh, src: gradGates + (t * B + chunk.lowerBound) * gh,
+                              ld: gh, into: sum, scratch: sum + 2 * gh)
+            }
+        }
+    }
+
     /// `gradInput[T·B, I] (=|+=) gradGates · W_ih` (`accumulate` picks `+=`).
     func inputGradient(rows: Int, gradGates: UnsafePointer<Float>,
                        gradInput: UnsafeMutablePointer<Float>, gradInputStride: Int,
@@ -242,6 +303,17 @@ final class RecurrentDirection: @unchecked Sendable {
              b: weightIH.value.pointer, ldb: inputSize, beta: accumulate ? 1 : 0,
              c: gradInput, ldc: gradInputStride, threads: threads)
     }
+}
+
+/// The fixed split of a batch's rows used by the recurrent loops (threads run whole chunks):
+/// two halves from `splitFrom` rows on, else one chunk. It depends on the batch size only, never
+/// on the thread count, so that per-chunk reductions give the same bits however the chunks are
+/// run. (`forward` reduces nothing across rows and splits from 2 rows; `backward`'s bias sums
+/// split from 16, so that small batches keep one sum.)
+func rowChunks(batch: Int, splitFrom: Int = 16) -> [Range<Int>] {
+    if batch < max(2, splitFrom) { return [0..<batch] }
+    let half = (batch + 1) / 2
+    return [0..<half, half..<batch]
 }
 
 /// Whether `lengths[0..<count]` never increases.

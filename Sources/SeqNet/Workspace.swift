@@ -19,7 +19,7 @@ final class DirectionScratch {
     /// `[B, H]` (backward): gradients carried to the previous step.
     var hCarry: FloatBuffer?
     var cCarry: FloatBuffer?
-    /// `[4·G·H]` (backward): running bias sums and their per-step block.
+    /// `[8·G·H]` (backward): per row chunk (`rowChunks`), running bias sums and their per-step block.
     var sums: FloatBuffer?
     /// `[I, G·H]` (backward, layer-0 input of at least `RecurrentDirection.wideInput`): `dW_ihᵀ`.
     var weightGradT: FloatBuffer?
@@ -35,7 +35,7 @@ final class DirectionScratch {
         gradHidden = ensureCapacity(gradHidden, gru ? rows * gateWidth : 1)
         hCarry = ensureCapacity(hCarry, batch * hiddenSize)
         cCarry = ensureCapacity(cCarry, batch * hiddenSize)
-        sums = ensureCapacity(sums, 4 * gateWidth)
+        sums = ensureCapacity(sums, 8 * gateWidth)
     }
 }
 

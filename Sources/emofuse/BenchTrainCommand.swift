@@ -156,7 +156,7 @@ struct TrainBench {
         options.windowHop = TrainBench.hop
         options.learningRate = 1e-3
         options.threads = threads
-        let train = data.sequences(in: .train), devel = data.sequences(in: .devel)
+        let train = data.sequences(in: .train)
 
         // Epoch boundaries: the progress callback runs at the end of every epoch.
         var marks: [(wall: UInt64, cpu: Double)] = []
@@ -172,13 +172,15 @@ struct TrainBench {
         let epochSeconds = Double(marks[timed].wall - marks[0].wall) / 1e9 / Double(timed)
         let epochCPU = (marks[timed].cpu - marks[0].cpu) / Double(timed)
 
-        // Counted work of one epoch: every training window (all full length here) forward and
-        // backward, then the devel forward (one sorted batch).
+        // Counted work of one epoch, as the Trainer counts it (every batch forward and backward,
+        // then the devel forward); the timed epochs all have the same shapes.
         let windows = trainingWindows(rows: train.map(\.rows), length: options.windowLength, hop: options.windowHop)
         let net = config.network
-        let epochFlops = net.forwardFlops(steps: TrainBench.windowSteps, batch: windows.count)
-            + net.backwardFlops(steps: TrainBench.windowSteps, batch: windows.count)
-            + net.forwardFlops(steps: TrainBench.sequenceSteps, batch: devel.count)
+        let epochGflop = records.dropFirst().reduce(0) { $0 + ($1.gflop ?? 0) } / Double(timed)
+        let gateShare = (net.forwardFlops(steps: TrainBench.windowSteps, batch: windows.count).gates
+            + net.backwardFlops(steps: TrainBench.windowSteps, batch: windows.count).gates)
+            / (net.forwardFlops(steps: TrainBench.windowSteps, batch: windows.count).total
+            + net.backwardFlops(steps: TrainBench.windowSteps, batch: windows.count).total)
 
         // Inference over every sequence, whole, as the product predicts.
         let network = result.network
@@ -188,14 +190,14 @@ struct TrainBench {
         let inferSteps = Double(data.sequences.reduce(0) { $0 + $1.rows })
         let peakMemory = PeakMemory.megabytes()
 
-        let peak = GemmBenchShape.peak(threads: threads)
+        let peak = GemmPeak.measure(threads: threads)
         let r = EngineBench.rounded
-        let wallGflops = epochFlops.total / epochSeconds / 1e9, cpuGflops = epochFlops.total / epochCPU / 1e9
+        let wallGflops = epochGflop / epochSeconds, cpuGflops = epochGflop / epochCPU
         return "{\"config\":\"\(config.name)\",\"threads\":\(threads),\"epochs\":\(timed),"
             + "\"windows\":\(windows.count),\"batch\":\(options.batchSize),"
             + "\"epoch_seconds\":\(r(epochSeconds, 3)),\"epoch_cpu_seconds\":\(r(epochCPU, 3)),"
-            + "\"train_gflop_per_epoch\":\(r(epochFlops.total / 1e9, 1)),"
-            + "\"gate_share_of_flops\":\(r(epochFlops.gates / epochFlops.total, 4)),"
+            + "\"train_gflop_per_epoch\":\(r(epochGflop, 1)),"
+            + "\"gate_share_of_flops\":\(r(gateShare, 4)),"
             + "\"train_gflops\":\(r(wallGflops, 1)),\"train_cpu_gflops\":\(r(cpuGflops, 1)),"
             + "\"gemm_peak_gflops\":\(r(peak.wall, 1)),\"gemm_peak_cpu_gflops\":\(r(peak.cpu, 1)),"
             + "\"share_of_gemm_peak\":\(r(wallGflops / peak.wall, 3)),"
@@ -228,21 +230,6 @@ struct TrainBench {
             }
         }
         return ModelData(inputSize: D, outputSize: config.autoencoder ? D : 1, sequences: sequences)
-    }
-}
-
-extension GemmBenchShape {
-    /// The best GFLOP/s of `bench gemm` on the two largest input projections (19200×128×192 and
-    /// 19200×4097×192), by wall time (median of samples) and by process CPU time.
-    static func peak(threads: Int) -> (wall: Double, cpu: Double) {
-        var wall = 0.0, cpu = 0.0
-        for shape in all where shape.name == "in_proj" && shape.transB == .none && shape.k >= 128 {
-            let result = shape.measure(threads: threads, sampleSeconds: 0.05, samples: 5, rounds: 1)
-            let flops = 2 * Double(shape.m) * Double(shape.n) * Double(shape.k)
-            wall = max(wall, flops / result.seconds / 1e9)
-            cpu = max(cpu, flops / result.cpuSeconds / 1e9)
-        }
-        return (wall, cpu)
     }
 }
 

@@ -177,6 +177,53 @@ import Testing
         #expect(results[1].2 == results[0].2)
     }
 
+    /// From 16 rows on, the recurrent loops split the batch in two halves (`rowChunks`), run
+    /// on two threads when there are two: threads 1–4 give the same bits (directions and rows
+    /// both split at 4), and the gradients equal the sums of those of the two halves run as
+    /// batches of their own (which take the unsplit path, checked by finite differences).
+    @Test(arguments: CellType.allCases, [false, true])
+    func rowSplitBatchesMatchTheirHalvesAndAnyThreadCount(cell: CellType, bidirectional: Bool) {
+        let cfg = Self.config(cell, bidirectional: bidirectional, dropout: 0, layers: 2)
+        let lengths = [9, 9, 4, 9, 1, 7, 9, 9, 2, 9, 8, 9, 9, 3, 9, 9, 5, 9]
+        let steps = 9, B = lengths.count, half = B / 2
+        let batch = TestData.batch(steps: steps, lengths: lengths, features: 5, seed: 21)
+        let w = TestData.weights(count: steps * B * 2, seed: 22)
+        var results: [([Float], [Float], [Float], [Float])] = []
+        for threads in [1, 2, 3, 4] {
+            let net = SequenceNetwork(config: cfg, seed: 8)
+            net.threads = threads
+            var rng = RandomSource(seed: 2)
+            let (out, dx) = TestData.forwardBackward(net, batch, lossWeights: w, rng: &rng)
+            let inference = net.forward(batch, training: false, rng: &rng)
+            results.append((out.array, dx.array, TestData.gradients(net), inference.array))
+        }
+        for r in results.dropFirst() {
+            #expect(r.0 == results[0].0)
+            #expect(r.1 == results[0].1)
+            #expect(r.2 == results[0].2)
+            #expect(r.3 == results[0].3)
+        }
+        // The two halves as batches of 9 rows each.
+        func rows(_ range: Range<Int>, of values: FloatBuffer, width: Int) -> FloatBuffer {
+            FloatBuffer((0..<steps).flatMap { t in range.flatMap { b in
+                (0..<width).map { values[(t * B + b) * width + $0] } } })
+        }
+        var summed = [Float](repeating: 0, count: results[0].2.count)
+        for range in [0..<half, half..<B] {
+            let part = SequenceBatch(steps: steps, batchSize: range.count, features: 5,
+                                     lengths: Array(lengths[range]), values: rows(range, of: batch.values, width: 5))
+            let net = SequenceNetwork(config: cfg, seed: 8)
+            var rng = RandomSource(seed: 2)
+            let (out, dx) = TestData.forwardBackward(net, part, lossWeights: rows(range, of: w, width: 2), rng: &rng)
+            #expect(out.array == rows(range, of: FloatBuffer(results[0].0), width: 2).array)
+            #expect(dx.array == rows(range, of: FloatBuffer(results[0].1), width: 5).array)
+            for (i, g) in TestData.gradients(net).enumerated() { summed[i] += g }
+        }
+        for (g, expected) in zip(results[0].2, summed) {
+            #expect(abs(g - expected) <= 1e-5 * max(1, abs(expected)))
+        }
+    }
+
     @Test func dropoutMaskStatisticsAndReproducibility() {
         let n = 100_000
         let ones = FloatBuffer(Array(repeating: 1, count: n))

@@ -35,6 +35,9 @@ public struct ModelOutcome: Codable, Sendable, Equatable {
     /// Out-of-fold folds used to write `<name>-oof` (0: none).
     public var folds: Int
     public var seconds: Double
+    /// Counted work of all its training (every candidate and fold model, every epoch) in GFLOP:
+    /// the sum of the epochs' ``EpochRecord/gflop``. nil in markers of earlier versions.
+    public var gflop: Double? = nil
     /// What it read and wrote, with which settings and build (nil until the runner commits it).
     public var provenance: Provenance?
 }

@@ -29,6 +29,9 @@ struct ModelTraining {
     /// Called after every epoch of every candidate and fold model (index, total, record).
     let onEpoch: (_ index: Int, _ count: Int, _ label: String, _ record: EpochRecord) -> Void
 
+    /// Counted GFLOP of every training this recipe ran (candidates and fold models).
+    private let work = WorkTally()
+
     private var role: ModelRole { model.role }
     private var objective: Objective { role == .autoencoder ? .reconstruction : .regression }
 
@@ -102,7 +105,7 @@ struct ModelTraining {
         return ModelOutcome(name: model.name, role: role, inputs: model.inputs, emotion: model.emotion,
                             loss: model.training.loss, chosen: chosen, develMetric: bestResult.bestMetric,
                             candidates: outcomes, scores: scores, folds: model.folds,
-                            seconds: seconds(since: started), provenance: nil)
+                            seconds: seconds(since: started), gflop: work.gflop, provenance: nil)
     }
 
     private func modelData(_ aligned: AlignedData) -> ModelData {
@@ -125,6 +128,7 @@ struct ModelTraining {
                                        seed: candidate.seed) { record in
             onEpoch(index, count, label, record)
         }
+        work.gflop += result.log.reduce(0) { $0 + ($1.gflop ?? 0) }
         guard result.bestEpoch > 0 else {
             throw TrainingError.diverged("\(model.name), \(candidate.label): no epoch gave a finite devel metric (try a lower learning rate or --clip-norm)")
         }
@@ -188,6 +192,11 @@ struct ModelTraining {
         let n = Float(arrays.count)
         return sum.map { $0 / n }
     }
+}
+
+/// A running total shared by the calls of one ``ModelTraining``.
+final class WorkTally {
+    var gflop = 0.0
 }
 
 func seconds(since start: ContinuousClock.Instant) -> Double {

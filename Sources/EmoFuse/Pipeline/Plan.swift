@@ -116,7 +116,6 @@ public struct Plan: Codable, Sendable, Equatable {
     /// or an input set that neither the dataset, nor the run folder, nor an earlier model provides.
     public func validate(on dataset: MuseDataset, run: URL) throws {
         let emotions = dataset.emotionNames
-        let available = dataset.featureSetNames
         var produced = Set<String>()
         for model in models {
             if let emotion = model.emotion, !emotions.contains(emotion) {

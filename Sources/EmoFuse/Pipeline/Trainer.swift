@@ -39,6 +39,9 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var learningRate: Float
     public var seconds: Double
     public var improved: Bool
+    /// The epoch's counted work in GFLOP (training batches forward and backward, then the devel
+    /// forward), as `NetworkConfig.forwardFlops`/`backwardFlops` count it; nil in older logs.
+    public var gflop: Double? = nil
 }
 
 public struct TrainingResult {
@@ -107,7 +110,7 @@ public enum Trainer {
             let start = ContinuousClock.now
             var order = windows
             rng.shuffle(&order)
-            var lossSum = 0.0, lossCount = 0
+            var lossSum = 0.0, lossCount = 0, flops = 0.0
             var first = 0
             while first < order.count {
                 let chunk = order[first..<min(first + options.batchSize, order.count)]
@@ -122,6 +125,8 @@ public enum Trainer {
                 let batch = TrainingBatch(pieces, inputSize: data.inputSize, outputSize: data.outputSize,
                                           reusing: reusable)
                 reusable = batch
+                flops += config.forwardFlops(steps: steps, batch: pieces.count).total
+                    + config.backwardFlops(steps: steps, batch: pieces.count).total
                 network.zeroGradients()
                 let output = network.forward(batch.input, training: true, rng: &rng)
                 let grad = lossGradient.flatMap { $0.count == output.count ? $0 : nil }
@@ -138,6 +143,7 @@ public enum Trainer {
             reusable = nil; lossGradient = nil    // not held while the devel forward runs
             let metric = evaluate(network, sequences: devel, objective: objective, outputSize: data.outputSize,
                                   threads: options.threads)
+            flops += devel.reduce(0) { $0 + config.forwardFlops(steps: $1.rows, batch: 1).total }
             let margin = best.isFinite ? abs(best) * options.minRelativeImprovement : 0
             let improved = objective.higherIsBetter ? metric > best + margin : metric < best - margin
             if improved {
@@ -150,7 +156,7 @@ public enum Trainer {
             if options.reduceOnPlateau { adam.learningRate = plateau.step(metric: metric, learningRate: lr) }
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(lossCount, 1)),
                                      develMetric: metric, learningRate: lr, seconds: seconds(since: start),
-                                     improved: improved)
+                                     improved: improved, gflop: flops / 1e9)
             log.append(record)
             progress?(record)
             if sinceBest >= options.patience { break }

@@ -1,4 +1,5 @@
 import Foundation
+import SeqNet
 
 /// Writes `report.md` and `figures/*.svg` into the run folder.
 public enum Report {
@@ -79,6 +80,8 @@ public enum Report {
             let mse = o.role == .autoencoder ? fmt(o.develMetric) : "", ccc = o.role == .autoencoder ? "" : fmt(o.develMetric)
             md += "| \(o.name) | \(o.inputs.joined(separator: ", ")) | \(o.chosen.label) | \(mse) | \(ccc) | \(c.map { "\($0.epochs) (\($0.bestEpoch))" } ?? "–") | \(String(format: "%.1f", o.seconds)) |\n"
         }
+        md += workTable(result.autoencoders + result.regressors + result.fusion,
+                        threads: max(1, config.training.threads / max(1, context.jobs)))
         if !result.robustness.isEmpty {
             md += "\n## Robustness: does RE help the fusion model where a modality is corrupted?\n\n"
             md += "The paper leaves this open. Fusion of the same unimodal predictions with and without their REs, "
@@ -106,6 +109,40 @@ public enum Report {
             md += "![\(figure.caption)](\(figure.path))\n\n"
         }
         try AtomicFile.write(md, to: context.run.appendingPathComponent("report.md"))
+    }
+
+    /// "Where the time went": training seconds and counted work per stage (the models' own
+    /// records, so models reused from an earlier invocation count with their original time), and
+    /// the achieved speed against the engine's GEMM peak measured now with the models' threads.
+    /// The peak is measured (about 1 s) only when the models trained for 20 s or more: for a
+    /// short run the share would mostly measure start-up, and the section says so.
+    static func workTable(_ models: [ModelOutcome], threads: Int) -> String {
+        let stages: [(String, ModelRole)] = [("auto-encoders", .autoencoder), ("regressors", .regressor), ("fusion", .fusion)]
+        let rows = stages.compactMap { name, role -> (String, Int, Double, Double?)? in
+            let ms = models.filter { $0.role == role }
+            guard !ms.isEmpty else { return nil }
+            let counted = ms.allSatisfy { $0.gflop != nil }
+            return (name, ms.count, ms.reduce(0) { $0 + $1.seconds },
+                    counted ? ms.reduce(0) { $0 + ($1.gflop ?? 0) } : nil)
+        }
+        guard !rows.isEmpty else { return "" }
+        let seconds = rows.reduce(0) { $0 + $1.2 }
+        let peak = seconds >= 20 ? GemmPeak.measure(threads: threads).wall : nil
+        var md = "\n## Where the time went\n\n"
+        md += "Training time of each stage (the sum of its models' seconds, grid candidates and fold models included) and its "
+            + "counted work (2·m·n·k per GEMM the engine issues plus the gate kernels, as `emofuse bench train --help` explains), "
+            + (peak.map { String(format: "against the engine's GEMM peak measured when this report was written (%.1f GFLOP/s with %d thread%@)", $0, threads, threads == 1 ? "" : "s") }
+               ?? "without a share of peak (the models trained for under 20 s in all, too little to compare)")
+            + ". Loading data, writing outputs and scoring are in the seconds but not in the work.\n\n"
+        md += "| stage | models | seconds | share of time | counted GFLOP | GFLOP/s | share of GEMM peak |\n|---|---|---|---|---|---|---|\n"
+        for (name, count, s, gflop) in rows + [("all", rows.reduce(0) { $0 + $1.1 }, seconds,
+                                                 rows.allSatisfy { $0.3 != nil } ? rows.reduce(0) { $0 + ($1.3 ?? 0) } : nil)] {
+            let speed = gflop.map { s > 0 ? $0 / s : 0 }
+            md += "| \(name) | \(count) | \(String(format: "%.1f", s)) | \(String(format: "%.0f%%", seconds > 0 ? 100 * s / seconds : 0)) | "
+                + (gflop.map { String(format: "%.1f", $0) } ?? "–") + " | " + (speed.map { String(format: "%.1f", $0) } ?? "–") + " | "
+                + (speed.flatMap { v in peak.map { String(format: "%.0f%%", 100 * v / $0) } } ?? "–") + " |\n"
+        }
+        return md
     }
 
     /// The Table 9 rows: devel and test CCC per emotion and combined, beside the paper's (MuSe-Stress-shaped data only).
