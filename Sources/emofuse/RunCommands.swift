@@ -15,11 +15,14 @@ struct ExecutionOptions: ParsableArguments {
     enum Executor: String, ExpressibleByArgument { case local, slurm }
     @Option(help: "Repeat every model once per seed, e.g. 1,2,3 (overrides grid.seeds; tables give mean ± sd and intervals).") var seeds: String?
     @Option(help: "Out-of-fold REs from k fold auto-encoders per set (overrides reOutOfFold; 0: in-sample, as the paper).") var reFolds: Int?
+    @Flag(help: "Train every model unidirectional, auto-encoders included, for `emofuse stream` (sets causal; the report compares with the bidirectional system).") var causal = false
+    @Flag(help: "With --causal: skip the bidirectional reference system (sets causalReference to false; no cost section in the report).") var noCausalReference = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
+        if noCausalReference && !causal { throw ValidationError("--no-causal-reference goes with --causal") }
         if executor == .slurm && jobs != 1 { throw ValidationError("--jobs is for the local executor: Slurm decides what runs at once") }
         if executor == .slurm, let threads, let cpus = slurm.cpusPerTask, threads != cpus {
             throw ValidationError("--threads and --cpus-per-task say different things: give one")
@@ -36,6 +39,8 @@ struct ExecutionOptions: ParsableArguments {
             configuration.grid.seeds = values
         }
         if let reFolds { configuration.reOutOfFold = reFolds }
+        if causal { configuration.causal = true }
+        if noCausalReference { configuration.causalReference = false }
         try configuration.validate(file: "the command line")
         return configuration
     }

@@ -38,7 +38,7 @@ public final class LiveSystem: @unchecked Sendable {
     /// The fusion model of a run folder for `emotion` (`<run>/checkpoints/pred-fusion-<emotion>.safetensors`)
     /// and its chain, or the model named `model` instead.
     public convenience init(run: URL, emotion: String, model: String? = nil) throws(LiveError) {
-        let name = model ?? "pred-fusion-\(emotion)"
+        let name = model ?? ModelName.fusion(emotion)
         try self.init(checkpoint: run.appendingPathComponent("checkpoints").appendingPathComponent("\(name).safetensors"))
     }
 

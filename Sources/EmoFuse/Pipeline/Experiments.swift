@@ -26,6 +26,8 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
     public var claims: [Claim] = []
     /// With out-of-fold REs: the fusion model with out-of-fold vs in-sample vs no RE (paired).
     public var reVariants: [Comparison] = []
+    /// With `causal` and `causalReference`: each system model − its bidirectional reference (paired).
+    public var causalCost: [Comparison] = []
 }
 
 /// The paper's experiments (Tables 1–8) as models of the plan (`exp-…` names, so reruns reuse

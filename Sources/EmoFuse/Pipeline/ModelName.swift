@@ -30,6 +30,10 @@ public enum ModelName {
         "exp-\(cell.lowercased())-\(loss)\(withRE ? "-re" : "")-\(set)-\(emotion)"
     }
 
+    /// The bidirectional twin of a causal system's model, trained to measure what causality costs:
+    /// `exp-bidir-<name>` (its derived sets, `-oof` and `-insample`, follow it).
+    public static func bidirectionalReference(_ name: String) -> String { "exp-bidir-\(name)" }
+
     /// The out-of-fold twin a regressor with folds writes beside its own set: `<name>-oof`.
     public static func outOfFold(_ name: String) -> String { "\(name)\(oofSuffix)" }
 

@@ -93,7 +93,34 @@ public enum PaperSystem {
         }
         if compareFusion { try Robustness.plan(config, into: &plan) }
         if config.experiments { try Experiments.plan(config, into: &plan) }
+        if config.causal && config.causalReference { try causalReference(config, into: &plan) }
         return plan
+    }
+
+    /// With `causal`: the same system trained bidirectional (auto-encoders, regressors, fusion;
+    /// same sets, settings and seed), each model renamed `exp-bidir-<name>` and reading the
+    /// reference's own upstream sets, so that the report can state what causality costs.
+    static func causalReference(_ config: RunConfiguration, into plan: inout Plan) throws {
+        var offline = config
+        offline.causal = false
+        offline.grid.bidirectional = [true]
+        offline.robustness = false
+        offline.experiments = false
+        let reference = try singleSeedPlan(offline)
+        let planned = Set(reference.models.map(\.name))
+        func rename(_ set: String) -> String {
+            let producer = ModelName.producer(of: set)
+            guard planned.contains(producer) else { return set }
+            return ModelName.bidirectionalReference(producer) + set.dropFirst(producer.count)
+        }
+        for var model in reference.models {
+            model.name = rename(model.name)
+            model.inputs = model.inputs.map(rename)
+            model.submission = false
+            model.purpose = "causal cost: the bidirectional reference of \(model.purpose)"
+            try plan.add(model)
+        }
+        plan.notes.append("causal cost: the same system bidirectional (exp-bidir-<model>) for comparison (causalReference)")
     }
 
     /// The auto-encoder of `set` (out-of-fold with `reOutOfFold` folds).
@@ -167,6 +194,13 @@ extension PaperSystem {
         }
         study.seeds = plan.seeds ?? config.grid.seeds
         study.reVariants = try Study.reVariants(plan: plan, config: config, scorer: scorer)
+        study.causalCost = try Study.causalCost(system, plan: plan, scorer: scorer)
+        for c in study.causalCost where study.models[c.b]?[c.partition] == nil {
+            if let partition = Partition(rawValue: c.partition),
+               let e = try Study.estimate(c.b, partition, plan: plan, scorer: scorer) {
+                study.models[c.b, default: [:]][c.partition] = e
+            }
+        }
         result.corruption = CorruptionRun.results(run: context.run)
         study.claims = try Study.claims(plan: plan, config: config, robustness: result.robustness,
                                         corruption: result.corruption, scorer: scorer)

@@ -15,6 +15,7 @@ import SeqNet
 ///   "grid": { "cells": ["gru"], "bidirectional": [true], "learningRates": [0.001], "dropouts": [0.2], "seeds": [1] },
 ///   "training": { "maxEpochs": 100, "patience": 15, "batchSize": 64, "windowLength": 300, "windowHop": 50, "threads": 2 },
 ///   "causal": false,
+///   "causalReference": true,
 ///   "robustness": true,
 ///   "experiments": false
 /// }
@@ -66,6 +67,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// Every model unidirectional, auto-encoders included, so that the output at frame t depends
     /// on frames ≤ t only (for live prediction; see `emofuse stream`).
     public var causal: Bool = false
+    /// With `causal`: also train the same system bidirectional (`exp-bidir-…` models, the paper's
+    /// offline system on the same data, seeds and settings) and report what causality costs.
+    /// Ignored when `causal` is false.
+    public var causalReference: Bool = true
     /// Train the fusion model without RE too and compare both on corrupted and clean frames
     /// (the paper's open question; see ``Robustness``).
     public var robustness: Bool = true
@@ -160,7 +165,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case featureSets, emotions, withRE, reOutOfFold, fusion, network, grid, training, causal, robustness, experiments, testKey
+        case featureSets, emotions, withRE, reOutOfFold, fusion, network, grid, training, causal, causalReference, robustness, experiments, testKey
     }
 
     public init(from decoder: Decoder) throws {
@@ -175,6 +180,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid) ?? d.grid
         training = try c.decodeIfPresent(TrainingOptions.self, forKey: .training) ?? d.training
         causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? d.causal
+        causalReference = try c.decodeIfPresent(Bool.self, forKey: .causalReference) ?? d.causalReference
         experiments = try c.decodeIfPresent(Bool.self, forKey: .experiments) ?? d.experiments
         robustness = try c.decodeIfPresent(Bool.self, forKey: .robustness) ?? d.robustness
         testKey = try c.decodeIfPresent(String.self, forKey: .testKey)

@@ -74,6 +74,7 @@ public enum Report {
                 + "artefact of the train/devel RE shift (see the auto-encoder table).\n\n| comparison | partition | difference |\n|---|---|---|\n"
             for x in study.reVariants { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
         }
+        md += causalCostSection(study)
         md += "\n## Models\n\n| model | inputs | chosen | auto-encoder devel MSE | devel CCC | epochs (best) | seconds |\n|---|---|---|---|---|---|---|\n"
         for o in result.autoencoders + result.regressors + result.fusion {
             let c = o.candidates.first { $0.candidate == o.chosen }
