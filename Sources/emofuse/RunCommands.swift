@@ -15,6 +15,7 @@ struct ExecutionOptions: ParsableArguments {
     enum Executor: String, ExpressibleByArgument { case local, slurm }
     @Option(help: "Repeat every model once per seed, e.g. 1,2,3 (overrides grid.seeds; tables give mean ± sd and intervals).") var seeds: String?
     @Option(help: "Out-of-fold REs from k fold auto-encoders per set (overrides reOutOfFold; 0: in-sample, as the paper).") var reFolds: Int?
+    @Option(help: "RE transforms also written and compared in fusion, e.g. log,subject-median,subject-z (overrides reTransforms).") var reTransforms: String?
     @Flag(help: "Train every model unidirectional, auto-encoders included, for `emofuse stream` (sets causal; the report compares with the bidirectional system).") var causal = false
     @Flag(help: "With --causal: skip the bidirectional reference system (sets causalReference to false; no cost section in the report).") var noCausalReference = false
 
@@ -39,6 +40,7 @@ struct ExecutionOptions: ParsableArguments {
             configuration.grid.seeds = values
         }
         if let reFolds { configuration.reOutOfFold = reFolds }
+        if let reTransforms { configuration.reTransforms = try RETransform.parseList(reTransforms) }
         if causal { configuration.causal = true }
         if noCausalReference { configuration.causalReference = false }
         try configuration.validate(file: "the command line")

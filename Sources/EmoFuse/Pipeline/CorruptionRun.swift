@@ -132,6 +132,7 @@ public enum CorruptionRun {
         }
         guard model.folds > 1 else {
             try ModelOutputs.write(name: model.name, role: card.role, values: outputs, aligned: aligned, to: staging)
+            if card.role == .autoencoder { _ = try ModelOutputs.writeTransforms(model, re: outputs, aligned: aligned, data: data, to: staging) }
             return
         }
         if card.role == .autoencoder {
@@ -142,8 +143,10 @@ public enum CorruptionRun {
             }
             let foldREs = folds.map { ModelOutputs.compute($0, role: .autoencoder, data: data) }
             let mean = data.sequences.indices.map { i in ModelTraining.meanOf(foldREs.map { $0[i] }) }
-            try ModelOutputs.write(name: model.name, role: card.role, values: try withOriginalTrainRows(mean, model.name), aligned: aligned, to: staging)
+            let re = try withOriginalTrainRows(mean, model.name)
+            try ModelOutputs.write(name: model.name, role: card.role, values: re, aligned: aligned, to: staging)
             try ModelOutputs.write(name: ModelName.inSample(model.name), role: card.role, values: outputs, aligned: aligned, to: staging)
+            _ = try ModelOutputs.writeTransforms(model, re: re, aligned: aligned, data: data, to: staging)
         } else {
             try ModelOutputs.write(name: model.name, role: card.role, values: outputs, aligned: aligned, to: staging)
             let oof = ModelName.outOfFold(model.name)

@@ -41,9 +41,22 @@ public enum ModelName {
     /// `re-<set>-insample` (RE of the auto-encoder trained on every train subject).
     public static func inSample(_ name: String) -> String { "\(name)\(inSampleSuffix)" }
 
-    /// The model that writes feature set `set` (itself, or the model of an out-of-fold or in-sample set).
+    /// A transform of auto-encoder `name`'s RE, written beside it: `re-<set>-<transform>` (e.g.
+    /// `re-egemaps-log`); see ``RETransform``.
+    public static func transformedRE(_ name: String, _ transform: RETransform) -> String { "\(name)-\(transform.rawValue)" }
+
+    /// The fusion twin fed transformed REs: `exp-fusion-re-<transform>-<a+b>[-oof]-<emotion>`.
+    public static func fusionTransformedRE(_ sets: [String], _ transform: RETransform, outOfFold: Bool, _ emotion: String) -> String {
+        "exp-fusion-re-\(transform.rawValue)-\(sets.joined(separator: "+"))\(outOfFold ? "-oof" : "")-\(emotion)"
+    }
+
+    /// The model that writes feature set `set` (itself, or the model of an out-of-fold, in-sample
+    /// or transformed-RE set).
     public static func producer(of set: String) -> String {
         for suffix in [oofSuffix, inSampleSuffix] where set.hasSuffix(suffix) { return String(set.dropLast(suffix.count)) }
+        if isReconstructionError(set) {
+            for t in RETransform.allCases where set.hasSuffix("-\(t.rawValue)") { return String(set.dropLast(t.rawValue.count + 1)) }
+        }
         return set
     }
 

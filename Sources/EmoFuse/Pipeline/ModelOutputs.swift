@@ -21,6 +21,19 @@ enum ModelOutputs {
         try MuseWriter.writeFeatureSet(name: name, columns: [column(for: role)], sequences: sequences, to: run)
     }
 
+    /// An auto-encoder's RE transforms (`model.reTransforms`), each written as `<name>-<transform>`;
+    /// returns their mean per partition as scores `<partition>-<transform>`.
+    static func writeTransforms(_ model: PlannedModel, re: [[Float]], aligned: AlignedData, data: ModelData,
+                                to run: URL) throws -> [String: Double] {
+        var scores: [String: Double] = [:]
+        for t in model.reTransforms ?? [] {
+            let values = re.map(t.apply)
+            try write(name: ModelName.transformedRE(model.name, t), role: .autoencoder, values: values, aligned: aligned, to: run)
+            for (p, v) in Self.scores(values, role: .autoencoder, data: data) { scores["\(p)-\(t.rawValue)"] = v }
+        }
+        return scores
+    }
+
     /// Test-partition predictions as `label_segments/<emotion>/<ID>.csv` under `root`, one row per
     /// label row. Where the features were shorter than the labels (trimmed within the row
     /// tolerance), the last prediction is repeated so the submission has no empty cell.

@@ -84,6 +84,9 @@ struct ModelTraining {
             try ModelOutputs.writeSubmission(outputs, aligned: full, labels: try dataset.labels(emotion),
                                              to: staging.appendingPathComponent("submission"))
         }
+        if role == .autoencoder && model.folds <= 1 {
+            for (p, v) in try ModelOutputs.writeTransforms(model, re: outputs, aligned: full, data: fullData, to: staging) { scores[p] = v }
+        }
         if model.folds > 1 {
             let folds = try foldModels(data, chosen)
             if role == .autoencoder {
@@ -96,6 +99,7 @@ struct ModelTraining {
                     try ModelStore.save(fold.network, card: card,
                                         to: staging.appendingPathComponent("checkpoints/\(ModelName.foldCheckpoint(model.name, fold: k))"))
                 }
+                for (p, v) in try ModelOutputs.writeTransforms(model, re: oof, aligned: full, data: fullData, to: staging) { scores[p] = v }
             } else {
                 let oof = Self.outOfFoldPredictions(folds: folds, data: fullData, full: outputs, role: role)
                 try ModelOutputs.write(name: ModelName.outOfFold(model.name), role: role, values: oof, aligned: full, to: staging)

@@ -68,6 +68,10 @@ public enum PaperSystem {
         var needRE = config.withRE ? unimodal : []
         let compareFusion = config.robustness || config.experiments   // fusion with vs without RE
         if config.fusion.withRE || compareFusion { needRE += fusionSets.filter { !needRE.contains($0) } }
+        if !config.reTransforms.isEmpty {
+            plan.notes.append("RE transforms written beside each RE: \(config.reTransforms.map(\.rawValue).joined(separator: ", "))"
+                + (compareFusion ? " (the fusion model is also trained on each, for the report's RE variants)" : " (robustness and experiments are off: no fusion model reads them)"))
+        }
         if config.reOutOfFold > 1 {
             plan.notes.append("REs out-of-fold: \(config.reOutOfFold) fold auto-encoders per set (in-sample REs kept as re-<set>-insample)")
         }
@@ -126,7 +130,8 @@ public enum PaperSystem {
     /// The auto-encoder of `set` (out-of-fold with `reOutOfFold` folds).
     static func autoencoder(_ config: RunConfiguration, _ set: String, purpose: String) -> PlannedModel {
         PlannedModel(name: ModelName.autoencoder(set), role: .autoencoder, inputs: [set], emotion: nil,
-                     settings: config.modelSettings, folds: config.reOutOfFold, purpose: purpose)
+                     settings: config.modelSettings, folds: config.reOutOfFold, purpose: purpose,
+                     reTransforms: config.reTransforms.isEmpty ? nil : config.reTransforms)
     }
 
     /// The late-fusion model over the unimodal predictions of the fusion sets (their out-of-fold

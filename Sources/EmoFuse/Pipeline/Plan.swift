@@ -18,6 +18,8 @@ public struct PlannedModel: Codable, Sendable, Equatable {
     public var upstream: [String] = []
     /// Why the plan holds this model (for `--dry-run`).
     public var purpose: String
+    /// Auto-encoders: transforms of the RE also written, as `<name>-<transform>` (nil: none).
+    public var reTransforms: [RETransform]? = nil
 
     /// The grid candidates it trains (auto-encoders: the first only).
     public var candidates: [Candidate] { settings.candidates(for: role) }
@@ -26,8 +28,9 @@ public struct PlannedModel: Codable, Sendable, Equatable {
     /// `<name>-oof`; an auto-encoder writes its out-of-fold RE as `<name>` and the in-sample RE as
     /// `<name>-insample`.
     public var outputs: [String] {
-        guard folds > 1 else { return [name] }
-        return [name, role == .autoencoder ? ModelName.inSample(name) : ModelName.outOfFold(name)]
+        let transformed = (reTransforms ?? []).map { ModelName.transformedRE(name, $0) }
+        guard folds > 1 else { return [name] + transformed }
+        return [name, role == .autoencoder ? ModelName.inSample(name) : ModelName.outOfFold(name)] + transformed
     }
 
     /// The most epochs it can train: every candidate, plus every fold model, to the epoch cap.

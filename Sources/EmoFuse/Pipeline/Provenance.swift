@@ -30,9 +30,12 @@ public struct ProvenanceSettings: Codable, Sendable, Equatable {
     public var training: TrainingOptions
     public var rowTolerance: Int
     public var dropNaNRows: Bool
+    /// Auto-encoders: the RE transforms written beside the RE (absent when none).
+    public var reTransforms: [RETransform]?
 
     init(_ model: PlannedModel, load: LoadOptions) {
         role = model.role; inputs = model.inputs; emotion = model.emotion; folds = model.folds
+        reTransforms = model.reTransforms
         submission = model.submission; candidates = model.candidates
         training = model.training
         training.threads = 1

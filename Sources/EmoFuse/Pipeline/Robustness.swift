@@ -47,6 +47,14 @@ public enum Robustness {
                 inSample.inputs = inSample.inputs.map { ModelName.isReconstructionError($0) ? ModelName.inSample($0) : $0 }
                 try plan.add(inSample)
             }
+            // With RE transforms: the same fusion fed each transformed RE.
+            for t in config.reTransforms {
+                var twin = PaperSystem.fusionModel(config, emotion: emotion, withRE: true,
+                                                   name: ModelName.fusionTransformedRE(sets, t, outOfFold: oof, emotion),
+                                                   purpose: "RE variants: the system's fusion with \(t.rawValue) RE")
+                twin.inputs = twin.inputs.map { ModelName.isReconstructionError($0) ? ModelName.transformedRE($0, t) : $0 }
+                try plan.add(twin)
+            }
         }
     }
 

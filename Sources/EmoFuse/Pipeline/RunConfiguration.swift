@@ -10,6 +10,7 @@ import SeqNet
 ///   "emotions": ["arousal", "valence"],
 ///   "withRE": true,
 ///   "reOutOfFold": 0,
+///   "reTransforms": [],
 ///   "fusion": { "sets": ["egemaps", "vggface", "fau_intensity"], "withRE": true, "outOfFold": 0 },
 ///   "network": { "hiddenSize": 64, "layers": 4 },
 ///   "grid": { "cells": ["gru"], "bidirectional": [true], "learningRates": [0.001], "dropouts": [0.2], "seeds": [1] },
@@ -59,6 +60,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// subjects from the fold that held them out, devel/test the mean of the folds), the in-sample
     /// RE kept as `re-<set>-insample`.
     public var reOutOfFold: Int = 0
+    /// Transforms of each auto-encoder's RE also written, as `re-<set>-<transform>` (`log`,
+    /// `subject-median`, `subject-z`; see ``RETransform``). With `robustness` (or `experiments`),
+    /// the fusion model is also trained on each and compared with raw RE and no RE.
+    public var reTransforms: [RETransform] = []
     public var fusion = Fusion()
     /// The network shape shared by every model (the paper: 4 layers of 64 units).
     public var network = NetworkShape()
@@ -129,6 +134,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         if reOutOfFold < 0 || reOutOfFold == 1 {
             throw fail("reOutOfFold must be 0 (in-sample) or at least 2 folds (is \(reOutOfFold))")
         }
+        if let dup = reTransforms.first(where: { t in reTransforms.filter { $0 == t }.count > 1 }) {
+            throw fail("reTransforms names '\(dup.rawValue)' twice")
+        }
         if let dup = grid.seeds.first(where: { seed in grid.seeds.filter { $0 == seed }.count > 1 }) {
             throw fail("grid.seeds names \(dup) twice")
         }
@@ -165,7 +173,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case featureSets, emotions, withRE, reOutOfFold, fusion, network, grid, training, causal, causalReference, robustness, experiments, testKey
+        case featureSets, emotions, withRE, reOutOfFold, reTransforms, fusion, network, grid, training, causal, causalReference, robustness, experiments, testKey
     }
 
     public init(from decoder: Decoder) throws {
@@ -175,6 +183,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         emotions = try c.decodeIfPresent([String].self, forKey: .emotions) ?? d.emotions
         withRE = try c.decodeIfPresent(Bool.self, forKey: .withRE) ?? d.withRE
         reOutOfFold = try c.decodeIfPresent(Int.self, forKey: .reOutOfFold) ?? d.reOutOfFold
+        reTransforms = try c.decodeIfPresent([RETransform].self, forKey: .reTransforms) ?? d.reTransforms
         fusion = try c.decodeIfPresent(Fusion.self, forKey: .fusion) ?? d.fusion
         network = try c.decodeIfPresent(NetworkShape.self, forKey: .network) ?? d.network
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid) ?? d.grid

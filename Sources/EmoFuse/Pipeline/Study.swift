@@ -78,17 +78,28 @@ public enum Study {
         })
     }
 
-    /// With out-of-fold REs: fusion with out-of-fold RE − with in-sample RE, and each − without RE.
+    /// The RE variants of the fusion model, paired: with out-of-fold REs, out-of-fold − in-sample
+    /// RE and each − no RE; with RE transforms, each transformed RE − raw RE and − no RE.
     static func reVariants(plan: Plan, config: RunConfiguration, scorer: Scorer) throws -> [Comparison] {
-        guard config.reOutOfFold > 1 else { return [] }
+        let raw = config.reOutOfFold > 1 ? "out-of-fold RE" : "RE"
         var out: [Comparison] = []
         for pair in plan.robustness {
-            let inSample = ModelName.fusionInSampleRE(pair.sets, outOfFold: config.fusion.outOfFold > 1, pair.emotion)
-            guard plan.model(plan.replicates(inSample)[0]) != nil else { continue }
+            let oof = config.fusion.outOfFold > 1
+            var pairs: [(String, String, String)] = []
+            let inSample = ModelName.fusionInSampleRE(pair.sets, outOfFold: oof, pair.emotion)
+            if config.reOutOfFold > 1, plan.model(plan.replicates(inSample)[0]) != nil {
+                pairs += [(pair.withRE, inSample, "out-of-fold RE − in-sample RE"),
+                          (pair.withRE, pair.withoutRE, "out-of-fold RE − no RE"),
+                          (inSample, pair.withoutRE, "in-sample RE − no RE")]
+            }
+            for t in config.reTransforms {
+                let twin = ModelName.fusionTransformedRE(pair.sets, t, outOfFold: oof, pair.emotion)
+                guard plan.model(plan.replicates(twin)[0]) != nil else { continue }
+                if pairs.isEmpty { pairs.append((pair.withRE, pair.withoutRE, "\(raw) − no RE")) }
+                pairs += [(twin, pair.withRE, "\(t.rawValue) RE − \(raw)"), (twin, pair.withoutRE, "\(t.rawValue) RE − no RE")]
+            }
             for p in [Partition.devel, .test] {
-                for (a, b, label) in [(pair.withRE, inSample, "out-of-fold RE − in-sample RE"),
-                                      (pair.withRE, pair.withoutRE, "out-of-fold RE − no RE"),
-                                      (inSample, pair.withoutRE, "in-sample RE − no RE")] {
+                for (a, b, label) in pairs {
                     if let c = try compare(a, b, label: "\(label), \(pair.emotion)", p, plan: plan, scorer: scorer) { out.append(c) }
                 }
             }

@@ -65,13 +65,21 @@ public enum Report {
                 }
                 md += "| \(o.inputs[0]) | \(o.folds > 1 ? "in-sample" : "in-sample (train) / held out") | " + ["train", "devel", "test"].map { o.scores[$0].map(fmt) ?? "–" }.joined(separator: " | ")
                     + " | \(epochs) |\n"
+                for t in config.reTransforms where o.scores["devel-\(t.rawValue)"] != nil {
+                    md += "| \(o.inputs[0]) | \(t.rawValue)\(o.folds > 1 ? " of out-of-fold" : "") | "
+                        + ["train", "devel", "test"].map { o.scores["\($0)-\(t.rawValue)"].map(fmt) ?? "–" }.joined(separator: " | ") + " | |\n"
+                }
             }
         }
         if !study.reVariants.isEmpty {
-            md += "\n## In-sample vs out-of-fold RE: does RE's effect on fusion survive?\n\n"
-            md += "The same fusion model fed the out-of-fold REs (the system's), the in-sample REs (`re-<set>-insample`, "
-                + "as the paper), or no RE; paired differences of global CCC. If RE helps only in-sample, its effect is an "
-                + "artefact of the train/devel RE shift (see the auto-encoder table).\n\n| comparison | partition | difference |\n|---|---|---|\n"
+            md += "\n## RE variants: does RE's effect on fusion survive?\n\n"
+            md += "The same fusion model fed the system's REs, "
+                + (config.reOutOfFold > 1 ? "the in-sample REs (`re-<set>-insample`, as the paper), " : "")
+                + (config.reTransforms.isEmpty ? "" : "transformed REs (`re-<set>-<transform>`: "
+                   + config.reTransforms.map(\.rawValue).joined(separator: ", ") + "; the subject transforms remove each recording's own RE level), ")
+                + "or no RE; paired differences of global CCC. If RE helps only in-sample, or only before its per-subject level is "
+                + "removed, its effect is an artefact of the RE shift between partitions or people (see the auto-encoder table), "
+                + "not a per-frame difficulty signal.\n\n| comparison | partition | difference |\n|---|---|---|\n"
             for x in study.reVariants { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
         }
         md += causalCostSection(study)
