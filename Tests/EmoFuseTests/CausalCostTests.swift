@@ -81,4 +81,23 @@ import Testing
         let refused = try EmofuseCLI.run(base + ["--no-causal-reference"], cache: cache)
         #expect(refused.status != 0 && refused.stderr.contains("--no-causal-reference goes with --causal"), "\(refused.stderr)")
     }
+
+    /// Over two seeds: the cost is paired seed by seed, and the library loads the first seed's
+    /// fusion model (the one that wrote the submission) when given the run folder.
+    @Test func costOverSeedsAndTheLibraryFindsTheFirstSeed() throws {
+        try CausalRun.ready()
+        let run = CausalRun.root.appendingPathComponent("seeds-run")
+        var c = CausalRun.config()
+        c.featureSets = ["egemaps"]
+        c.grid.seeds = [1, 2]
+        c.training.maxEpochs = 3
+        var options = LoadOptions()
+        options.cacheDirectory = CausalRun.root.appendingPathComponent("cache")
+        let result = try PaperSystem.run(c, context: RunContext(data: CausalRun.data, run: run, loadOptions: options))
+        let cost = try #require(result.experiments?.causalCost.first { $0.a == "pred-fusion-arousal" && $0.partition == "devel" })
+        #expect(cost.b == "exp-bidir-pred-fusion-arousal" && cost.difference.seeds.count == 2)
+        let system = try LiveSystem(run: run, emotion: "arousal")
+        #expect(system.output == "pred-fusion-arousal-s1" && system.isCausal)
+        #expect(system.modelNames.allSatisfy { $0.hasSuffix("-s1") })
+    }
 }

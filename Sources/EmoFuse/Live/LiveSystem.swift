@@ -35,10 +35,15 @@ public final class LiveSystem: @unchecked Sendable {
     let models: [LiveModel]
     let widths: [String: Int]
 
-    /// The fusion model of a run folder for `emotion` (`<run>/checkpoints/pred-fusion-<emotion>.safetensors`)
-    /// and its chain, or the model named `model` instead.
+    /// The fusion model of a run folder for `emotion` (`<run>/checkpoints/pred-fusion-<emotion>.safetensors`;
+    /// in a run over several seeds, the first seed's, which wrote the submission) and its chain,
+    /// or the model named `model` instead.
     public convenience init(run: URL, emotion: String, model: String? = nil) throws(LiveError) {
-        let name = model ?? ModelName.fusion(emotion)
+        var name = model ?? ModelName.fusion(emotion)
+        if model == nil, let data = try? Data(contentsOf: run.appendingPathComponent("plan.json")),
+           let plan = try? JSONFiles.decode(Plan.self, from: data) {
+            name = plan.replicates(name)[0]
+        }
         try self.init(checkpoint: run.appendingPathComponent("checkpoints").appendingPathComponent("\(name).safetensors"))
     }
 
