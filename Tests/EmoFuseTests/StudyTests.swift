@@ -66,16 +66,71 @@ struct StudyTests {
                                 + a2.reduce(into: PairSums()) { $0.add($1, weight: 1) }.ccc) / 2) < 1e-12)
     }
 
-    @Test func claimVerdictsFollowTheIntervals() {
-        func comparison(_ low: Double, _ high: Double) -> Comparison {
-            Comparison(label: "x", partition: "devel", a: "a", b: "b",
-                       difference: Estimate(mean: (low + high) / 2, sd: nil, seeds: [], low: low, high: high, subjects: 10))
+    /// A paired difference with the interval [low, high] of `emotion` on `partition`.
+    static func comparison(_ low: Double, _ high: Double, _ emotion: String = "arousal", _ partition: String = "devel") -> Comparison {
+        Comparison(label: "x, \(emotion)", partition: partition, a: "a", b: "b",
+                   difference: Estimate(mean: (low + high) / 2, sd: nil, seeds: [], low: low, high: high, subjects: 10),
+                   emotion: emotion)
+    }
+
+    @Test func claimVerdictsFollowTheIntervalsWithinOneEmotionAndPartition() {
+        func c(_ low: Double, _ high: Double, _ emotion: String = "arousal", _ partition: String = "devel") -> Comparison {
+            Self.comparison(low, high, emotion, partition)
         }
-        #expect(Claim("c", [comparison(0.01, 0.1), comparison(-0.1, 0.1)], missing: "").verdict == .supported)
-        #expect(Claim("c", [comparison(-0.2, -0.01)], missing: "").verdict == .contradicted)
-        #expect(Claim("c", [comparison(0.01, 0.1), comparison(-0.2, -0.01)], missing: "").verdict == .undecided)
-        #expect(Claim("c", [comparison(-0.1, 0.1)], missing: "").verdict == .undecided)
-        #expect(Claim("c", [], missing: "why").verdict == .notMeasured)
+        #expect(Claim.judge([c(0.01, 0.1), c(-0.1, 0.1)]).verdict == .supported, "one above, none below")
+        #expect(Claim.judge([c(-0.2, -0.01)]).verdict == .contradicted)
+        #expect(Claim.judge([c(0.01, 0.1), c(-0.2, -0.01)]).verdict == .mixed, "intervals on both sides")
+        #expect(Claim.judge([c(-0.1, 0.1), c(-0.01, 0.3)]).verdict == .undecided, "every interval contains 0")
+        #expect(Claim.judge([c(0, 0.1)]).verdict == .undecided, "an interval touching 0 contains it")
+        let one = Claim("c", [c(0.01, 0.1)], missing: "")
+        #expect(one.verdict == .supported && one.findings.count == 1)
+        #expect(one.reason.hasPrefix("arousal devel:"), "\(one.reason)")
+        let none = Claim("c", [], missing: "why")
+        #expect(none.verdict == .notMeasured && none.reason == "why" && none.findings.isEmpty)
+    }
+
+    @Test func claimIsJudgedPerEmotionAndPartitionAndMixedWhenTheyDisagree() throws {
+        func c(_ low: Double, _ high: Double, _ emotion: String = "arousal", _ partition: String = "devel") -> Comparison {
+            Self.comparison(low, high, emotion, partition)
+        }
+        // Arousal supported, valence contradicted: never "supported" overall.
+        let split = Claim("c", [c(0.02, 0.2, "arousal"), c(-0.1, 0.1, "arousal"), c(-0.3, -0.05, "valence")], missing: "")
+        #expect(split.verdict == .mixed)
+        #expect(split.findings.map(\.emotion) == ["arousal", "valence"])
+        #expect(split.findings.map(\.partition) == ["devel", "devel"])
+        #expect(split.findings.map(\.verdict) == [.supported, .contradicted])
+        #expect(split.findings[0].comparisons.count == 2 && split.findings[1].comparisons.count == 1)
+        #expect(split.reason.contains("supported for arousal devel") && split.reason.contains("contradicted for valence devel"),
+                "\(split.reason)")
+        #expect(split.comparisons.count == 3)
+
+        // Devel and test disagree for one emotion: two findings, mixed.
+        let partitions = Claim("c", [c(-0.2, -0.01, "valence", "test"), c(0.01, 0.2, "valence", "devel")], missing: "")
+        #expect(partitions.verdict == .mixed)
+        #expect(partitions.findings.map(\.partition) == ["devel", "test"], "devel before test, whatever the input order")
+        #expect(partitions.findings.map(\.verdict) == [.supported, .contradicted])
+
+        // Supported for one emotion, undecided for the other: mixed too (it does not hold for both).
+        #expect(Claim("c", [c(0.02, 0.2, "arousal"), c(-0.1, 0.1, "valence")], missing: "").verdict == .mixed)
+
+        // Every finding agrees: that verdict.
+        let agree = Claim("c", [c(0.02, 0.2, "arousal"), c(0.01, 0.1, "arousal", "test"), c(0.05, 0.3, "valence")], missing: "")
+        #expect(agree.verdict == .supported && agree.findings.count == 3)
+        #expect(Claim("c", [c(-0.1, 0.1, "arousal"), c(-0.1, 0.2, "valence", "test")], missing: "").verdict == .undecided)
+
+        // The report shows one row per finding beside the overall row, and the JSON keeps the findings.
+        let md = Report.claimsTable([split, Claim("d", [], missing: "run more")], seeds: 3)
+        #expect(md.contains(Claim.rule))
+        #expect(md.contains("| c | all | all | **mixed** |"), "\(md)")
+        #expect(md.contains("| ↳ | arousal | devel | supported | "))
+        #expect(md.contains("| ↳ | valence | devel | contradicted | "))
+        #expect(md.contains("| d | – | – | **not measured** | run more |"))
+        #expect(!md.contains("| **supported** |"), "the overall verdict of a split claim is not supported")
+        var results = ExperimentResults(tables: [])
+        results.claims = [split]
+        let decoded = try JSONDecoder().decode(ExperimentResults.self, from: JSONEncoder().encode(results))
+        #expect(decoded == results)
+        #expect(decoded.claims[0].findings[1].verdict == .contradicted && decoded.claims[0].findings[1].emotion == "valence")
     }
 
     // MARK: Plans

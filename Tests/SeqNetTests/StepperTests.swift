@@ -102,17 +102,47 @@ import Testing
         #expect(throws: StepperError.bidirectional(net.config)) { try SequenceStepper(net) }
     }
 
-    @Test func refreshPicksUpChangedWeights() throws {
-        let net = SequenceNetwork(config: NetworkConfig(cell: .lstm, inputSize: 4, hiddenSize: 8, numLayers: 1,
-                                                        bidirectional: false), seed: 2)
+    /// A stepper snapshots the recurrent weights: after they change it steps the old network until
+    /// `refresh`, then the new one bit for bit. Every layer and every parameter kind is changed, so
+    /// a refresh that skipped a layer, a direction's matrix or a bias (the GRU's n-gate biases
+    /// included) would not match.
+    @Test(arguments: CellType.allCases)
+    func refreshPicksUpChangedWeights(cell: CellType) throws {
+        let net = SequenceNetwork(config: NetworkConfig(cell: cell, inputSize: 4, hiddenSize: 8, numLayers: 2,
+                                                        bidirectional: false, outputSize: 1), seed: 2)
         let stepper = try SequenceStepper(net)
-        let x = Self.frames(steps: 5, streams: 1, features: 4, seed: 3)
-        for p in net.parameters { for i in 0..<p.count { p.value[i] *= 0.5 } }
+        let T = 6
+        let x = Self.frames(steps: T, streams: 1, features: 4, seed: 3)
+        func run() -> [Float] {
+            let state = stepper.makeState(streams: 1)
+            var out: [Float] = []
+            for t in 0..<T { out += stepper.step(Array(x[(t * 4)..<(t * 4 + 4)]), state: state) }
+            return out
+        }
+        let before = Self.forward(net, x, steps: T, streams: 1)
+        #expect(run() == before)
+
+        /// Changes only `parameters` of the recurrent layers, leaving the head alone.
+        func perturb(_ parameters: [Parameter], seed: UInt64) {
+            var rng = RandomSource(seed: seed)
+            for p in parameters { for i in 0..<p.count { p.value[i] += rng.uniform(-0.3, 0.3) } }
+        }
+        let recurrent = net.layers.flatMap { $0.flatMap(\.parameters) }
+        perturb(recurrent, seed: 5)
+        let changed = Self.forward(net, x, steps: T, streams: 1)
+        #expect(changed != before, "the change matters to the output")
+        #expect(run() == before, "without refresh the stepper keeps the weights it copied")
         stepper.refresh()
-        #expect(try Self.stepped(net, x, steps: 5, streams: 1) == Self.forward(net, x, steps: 5, streams: 1))
-        let state = stepper.makeState(streams: 1)
-        var out: [Float] = []
-        for t in 0..<5 { out += stepper.step(Array(x[(t * 4)..<(t * 4 + 4)]), state: state) }
-        #expect(out == Self.forward(net, x, steps: 5, streams: 1))
+        #expect(run() == changed)
+
+        // One kind at a time, in the last layer only: each must be picked up.
+        let last = net.layers[net.layers.count - 1][0]
+        for (k, p) in last.parameters.enumerated() {
+            perturb([p], seed: 10 + UInt64(k))
+            let expected = Self.forward(net, x, steps: T, streams: 1)
+            #expect(run() != expected, "parameter \(k) of the last layer changed the output")
+            stepper.refresh()
+            #expect(run() == expected, "parameter \(k) of the last layer picked up by refresh")
+        }
     }
 }

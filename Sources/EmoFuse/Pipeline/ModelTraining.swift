@@ -13,6 +13,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
     /// How the inputs made from audio were extracted (`emofuse features`), by input name; nil for
     /// other features. Lets `predict-audio` extract new recordings the same way.
     public var extraction: [String: FeatureExtraction]? = nil
+    /// The train subjects a fold checkpoint of a cross-fitted model was trained on (nil for a
+    /// model trained on the whole train partition), so anyone can check which subjects it never saw.
+    public var trainedOn: [String]? = nil
 
     static let metadataKey = "emofuse.model"
 }
@@ -92,16 +95,18 @@ struct ModelTraining {
             if role == .autoencoder {
                 // `<name>` is the out-of-fold RE; the full auto-encoder's in-sample RE is `<name>-insample`.
                 try ModelOutputs.write(name: ModelName.inSample(model.name), role: role, values: outputs, aligned: full, to: staging)
-                let oof = Self.outOfFoldReconstructionErrors(folds: folds, data: fullData)
+                let oof = Self.outOfFoldReconstructionErrors(folds: folds.map { ($0.held, $0.network) }, data: fullData)
                 try ModelOutputs.write(name: model.name, role: role, values: oof, aligned: full, to: staging)
                 for (p, v) in ModelOutputs.scores(oof, role: role, data: fullData) { scores["\(p)-oof"] = v }
                 for (k, fold) in folds.enumerated() {
-                    try ModelStore.save(fold.network, card: card,
+                    var foldCard = card
+                    foldCard.trainedOn = fold.trainedOn
+                    try ModelStore.save(fold.network, card: foldCard,
                                         to: staging.appendingPathComponent("checkpoints/\(ModelName.foldCheckpoint(model.name, fold: k))"))
                 }
                 for (p, v) in try ModelOutputs.writeTransforms(model, re: oof, aligned: full, data: fullData, to: staging) { scores[p] = v }
             } else {
-                let oof = Self.outOfFoldPredictions(folds: folds, data: fullData, full: outputs, role: role)
+                let oof = Self.outOfFoldPredictions(folds: folds.map { ($0.held, $0.network) }, data: fullData, full: outputs, role: role)
                 try ModelOutputs.write(name: ModelName.outOfFold(model.name), role: role, values: oof, aligned: full, to: staging)
                 scores["train-oof"] = ModelOutputs.scores(oof, role: role, data: fullData)["train"]
             }
@@ -150,8 +155,9 @@ struct ModelTraining {
 
     /// k-fold cross-fitting over train subjects: one model per fold, trained without the fold's
     /// held-out subjects (devel still early-stops). The normalisation statistics are the full train
-    /// partition's (unsupervised; no label leaks).
-    private func foldModels(_ data: ModelData, _ candidate: Candidate) throws -> [(held: Set<String>, network: SequenceNetwork)] {
+    /// partition's (unsupervised; no label leaks). `trainedOn`: the train subjects the fold model saw.
+    private func foldModels(_ data: ModelData, _ candidate: Candidate) throws
+        -> [(held: Set<String>, trainedOn: [String], network: SequenceNetwork)] {
         let folds = model.folds
         let trainIDs = data.sequences.filter { $0.partition == .train }.map(\.id)
         guard trainIDs.count >= folds else {
@@ -161,7 +167,8 @@ struct ModelTraining {
         return try Self.foldPlan(trainIDs: trainIDs, folds: folds, seed: candidate.seed).enumerated().map { fold, held in
             let subset = ModelData(inputSize: data.inputSize, outputSize: data.outputSize,
                                    sequences: data.sequences.filter { !held.contains($0.id) })
-            return (held, try train(subset, candidate, index: first + fold, of: first + folds).network)
+            let trainedOn = subset.sequences.filter { $0.partition == .train }.map(\.id)
+            return (held, trainedOn, try train(subset, candidate, index: first + fold, of: first + folds).network)
         }
     }
 

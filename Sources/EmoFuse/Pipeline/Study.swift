@@ -8,40 +8,103 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var a: String
     public var b: String
     public var difference: Estimate
+    /// The emotion both models predict (empty when the comparison is not of one emotion).
+    public var emotion: String = ""
 }
 
-/// One claim of the paper and what these data say about it.
+/// One claim of the paper and what these data say about it: a verdict per emotion and partition
+/// (a ``Finding``), and an overall verdict that is their common verdict, or `mixed` when they differ.
 public struct Claim: Codable, Sendable, Equatable {
     public enum Verdict: String, Codable, Sendable {
         case supported, contradicted, undecided
+        /// Intervals on both sides of zero: the emotions or partitions (or, within one, the
+        /// comparisons) disagree.
+        case mixed
         case notMeasured = "not measured"
     }
-    public var statement: String
-    public var verdict: Verdict
-    /// Why this verdict (the rule applied, or what would measure it).
-    public var reason: String
-    public var comparisons: [Comparison]
 
-    /// Supported when at least one paired difference's interval lies above zero and none below;
-    /// contradicted in the mirror case; otherwise undecided (every interval contains zero, or the
-    /// comparisons disagree).
-    init(_ statement: String, _ comparisons: [Comparison], missing: String) {
-        self.statement = statement
-        self.comparisons = comparisons
+    /// What the paired differences of one emotion on one partition say.
+    public struct Finding: Codable, Sendable, Equatable {
+        public var emotion: String
+        public var partition: String
+        public var verdict: Verdict
+        /// The rule applied to this finding's comparisons, in numbers.
+        public var reason: String
+        public var comparisons: [Comparison]
+    }
+
+    public var statement: String
+    /// The overall verdict: the findings' verdict when they all agree, `mixed` when they differ,
+    /// `not measured` when there are none.
+    public var verdict: Verdict
+    /// Why this overall verdict (which findings say what, or what would measure the claim).
+    public var reason: String
+    /// One per emotion and partition measured (test only where it is labelled), emotions in the
+    /// order first compared, devel before test.
+    public var findings: [Finding]
+
+    /// Every comparison behind the claim, finding by finding.
+    public var comparisons: [Comparison] { findings.flatMap(\.comparisons) }
+
+    /// The rule, in words (the report quotes it); ``judge(_:)`` applies it.
+    public static let rule = "Each claim is judged per emotion and partition (test only where its labels are available) by its "
+        + "paired differences there (same seeds, same bootstrap resamples of subjects): **supported** when at least one "
+        + "difference's 95% interval lies above 0 and none below, **contradicted** in the mirror case, **mixed** when "
+        + "intervals lie on both sides of 0, otherwise (every interval contains 0) **undecided** at this many seeds. "
+        + "A claim's overall verdict is that of its findings when they all agree, and **mixed** when they differ."
+
+    /// The verdict of a set of paired differences (one emotion on one partition), as ``rule`` says.
+    static func judge(_ comparisons: [Comparison]) -> (verdict: Verdict, reason: String) {
+        let n = comparisons.count
         let up = comparisons.filter { $0.difference.sign > 0 }.count
         let down = comparisons.filter { $0.difference.sign < 0 }.count
-        let n = comparisons.count
-        if n == 0 {
-            verdict = .notMeasured; reason = missing
-        } else if up > 0 && down == 0 {
-            verdict = .supported; reason = "\(up) of \(n) paired differences have a 95% interval above 0, none below"
-        } else if down > 0 && up == 0 {
-            verdict = .contradicted; reason = "\(down) of \(n) paired differences have a 95% interval below 0, none above"
-        } else if up > 0 {
-            verdict = .undecided; reason = "the comparisons disagree: \(up) of \(n) intervals above 0, \(down) below"
-        } else {
-            verdict = .undecided; reason = "all \(n) intervals contain 0"
+        if n == 1 {
+            return up > 0 ? (.supported, "its interval lies above 0") : down > 0 ? (.contradicted, "its interval lies below 0")
+                : (.undecided, "its interval contains 0")
         }
+        switch (up, down) {
+        case (0, 0): return (.undecided, "all \(n) intervals contain 0")
+        case (_, 0): return (.supported, "\(up) of \(n) intervals above 0, none below")
+        case (0, _): return (.contradicted, "\(down) of \(n) intervals below 0, none above")
+        default: return (.mixed, "\(up) of \(n) intervals above 0, \(down) below")
+        }
+    }
+
+    /// Groups `comparisons` by emotion and partition and judges each group; `missing` says what
+    /// would measure the claim when there are none.
+    init(_ statement: String, _ comparisons: [Comparison], missing: String) {
+        var emotions: [String] = [], partitions = ["devel", "test"]
+        for c in comparisons {
+            if !emotions.contains(c.emotion) { emotions.append(c.emotion) }
+            if !partitions.contains(c.partition) { partitions.append(c.partition) }
+        }
+        var findings: [Finding] = []
+        for emotion in emotions {
+            for partition in partitions {
+                let group = comparisons.filter { $0.emotion == emotion && $0.partition == partition }
+                guard !group.isEmpty else { continue }
+                let (verdict, reason) = Self.judge(group)
+                findings.append(Finding(emotion: emotion, partition: partition, verdict: verdict, reason: reason, comparisons: group))
+            }
+        }
+        self.statement = statement
+        self.findings = findings
+        (verdict, reason) = Self.overall(findings, missing: missing)
+    }
+
+    /// The findings' common verdict, or `mixed` (saying which finding says what) when they differ.
+    private static func overall(_ findings: [Finding], missing: String) -> (Verdict, String) {
+        func place(_ f: Finding) -> String { f.emotion.isEmpty ? f.partition : "\(f.emotion) \(f.partition)" }
+        guard let first = findings.first else { return (.notMeasured, missing) }
+        if findings.allSatisfy({ $0.verdict == first.verdict }) {
+            return (first.verdict, findings.count == 1 ? "\(place(first)): \(first.reason)"
+                    : "\(first.verdict.rawValue) on each of its \(findings.count) findings (\(findings.map(place).joined(separator: ", ")))")
+        }
+        let order: [Verdict] = [.supported, .contradicted, .mixed, .undecided]
+        return (.mixed, "the findings differ: " + order.compactMap { v in
+            let at = findings.filter { $0.verdict == v }.map(place)
+            return at.isEmpty ? nil : "\(v.rawValue) for \(at.joined(separator: ", "))"
+        }.joined(separator: "; "))
     }
 }
 
@@ -65,7 +128,7 @@ public enum Study {
         let ga = try an.map { try scorer.sums($0, emotion: emotion, partition: partition) }
         let gb = try bn.map { try scorer.sums($0, emotion: emotion, partition: partition) }
         let d = Bootstrap.estimate(groups: [ga, gb]) { Bootstrap.mean($0[0]) - Bootstrap.mean($0[1]) }
-        return Comparison(label: label, partition: partition.rawValue, a: a, b: b, difference: d)
+        return Comparison(label: label, partition: partition.rawValue, a: a, b: b, difference: d, emotion: emotion)
     }
 
     /// The experiment tables, each cell the devel estimate of its model.
@@ -159,7 +222,7 @@ public enum Study {
         let recorded = robustness.map { ("recorded corruption", $0) } + corruption.flatMap { c in c.rows.map { (c.spec.tag, $0) } }
         let corrupted = recorded.filter { $0.1.subset == "corrupted" }.compactMap { source, row -> Comparison? in
             row.difference.map { Comparison(label: "with RE − without RE on corrupted frames (\(source)), \(row.emotion)", partition: row.partition,
-                                             a: row.withREModel, b: row.withoutREModel, difference: $0) }
+                                             a: row.withREModel, b: row.withoutREModel, difference: $0, emotion: row.emotion) }
         }
         claims.append(Claim("RE makes the fusion model robust where a modality is corrupted (the paper's open question)", corrupted,
                             missing: "these data record no corruption: run `emofuse robustness --run R --corrupt …` to corrupt devel/test inputs"))

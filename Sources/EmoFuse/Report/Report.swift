@@ -41,15 +41,7 @@ public enum Report {
         }
         if !study.claims.isEmpty {
             md += "\n## What these data say about the paper's claims\n\n"
-            md += "Each claim is judged by paired differences (same seeds, same bootstrap resamples of subjects): supported when "
-                + "at least one 95% interval lies above 0 and none below, contradicted in the mirror case, otherwise undecided at "
-                + "\(seeds) seed\(seeds == 1 ? "" : "s") (one seed: the interval covers subjects only, not seed-to-seed variation).\n\n"
-            md += "| claim | verdict | why |\n|---|---|---|\n"
-            for c in study.claims { md += "| \(c.statement) | **\(c.verdict.rawValue)** | \(c.reason) |\n" }
-            for c in study.claims where !c.comparisons.isEmpty {
-                md += "\n**\(c.statement)** (\(c.verdict.rawValue)):\n\n| comparison | partition | difference |\n|---|---|---|\n"
-                for x in c.comparisons { md += "| \(x.label) | \(x.partition) | \(x.difference.signedText) |\n" }
-            }
+            md += claimsTable(study.claims, seeds: seeds)
         }
         if !result.autoencoders.isEmpty {
             md += "\n## Auto-encoders (mean per-step reconstruction error, first seed)\n\n"
