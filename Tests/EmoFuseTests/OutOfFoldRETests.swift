@@ -251,7 +251,7 @@ extension EndToEndTests {
         #expect(study.reVariants.count == 3 * 2, "three comparisons on devel and test")
         #expect(Set(study.reVariants.map(\.partition)) == ["devel", "test"])
         let report = try String(contentsOf: Self.run.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.contains("## In-sample vs out-of-fold RE"))
+        #expect(report.contains("## RE variants: does RE's effect on fusion survive?"))
         #expect(report.contains("out-of-fold RE − in-sample RE, arousal"))
         #expect(report.contains("out-of-fold (2 folds)"), "the auto-encoder table shows both variants")
         let json = try JSONFiles.decode(ExperimentResults.self, from: Data(contentsOf: Self.run.appendingPathComponent("experiments.json")))
