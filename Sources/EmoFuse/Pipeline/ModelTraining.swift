@@ -11,7 +11,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var candidate: Candidate
     public var loss: LossKind
     /// How the inputs made from audio were extracted (`emofuse features`), by input name; nil for
-    /// other features. Lets `predict-audio` extract new recordings the same way.
+    /// other features. Lets `predict --audio` extract new recordings the same way.
     public var extraction: [String: FeatureExtraction]? = nil
 
     static let metadataKey = "emofuse.model"
