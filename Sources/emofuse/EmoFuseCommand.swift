@@ -21,7 +21,6 @@ struct EmoFuseCommand: ParsableCommand {
             SynthCommand.self,
             FeaturesCommand.self,
             DatasetCommand.self,
-            PredictAudioCommand.self,
             BenchCommand.self,
             StreamCommand.self,
             ImportCommand.self,

@@ -7,8 +7,28 @@ struct DataOptions: ParsableArguments {
     @Option(help: "The dataset root in the MuSe layout (only ever read).")
     var data: String
 
-    @Option(help: "The run folder: outputs go here in the MuSe layout; feature sets are looked up here first.")
-    var run: String = "runs/latest"
+    @OptionGroup var folder: RunFolderOptions
+
+    var run: String { folder.runFolder }
+    var quiet: Bool {
+        get { folder.quiet }
+        set { folder.quiet = newValue }
+    }
+    var loadOptions: LoadOptions { folder.loadOptions }
+    var dataURL: URL { URL(fileURLWithPath: data) }
+    var runURL: URL { URL(fileURLWithPath: run) }
+
+    /// The context models run in; the test key (if given) is checked here.
+    func context(jobs: Int = 1) throws -> RunContext { try folder.context(data: dataURL, jobs: jobs) }
+}
+
+/// `--run`, loading and output options: what a command that runs models on a dataset needs
+/// besides `--data` (kept apart so that `predict`, whose `--data` is optional with `--audio`, shares them).
+struct RunFolderOptions: ParsableArguments {
+    static let defaultRun = "runs/latest"
+
+    @Option(help: "The run folder: outputs go here in the MuSe layout; feature sets are looked up here first (default \(defaultRun)).")
+    var run: String?
 
     @Option(help: "Accept up to this many rows of difference between a feature file and its label file (trim to the shorter).")
     var rowTolerance: Int = 0
@@ -29,16 +49,26 @@ struct DataOptions: ParsableArguments {
         guard rowTolerance >= 0 else { throw ValidationError("--row-tolerance must not be negative") }
     }
 
+    var runFolder: String { run ?? Self.defaultRun }
+
     var loadOptions: LoadOptions {
         LoadOptions(rowTolerance: rowTolerance, dropNaNRows: dropNanRows, useCache: !noCache)
     }
 
-    var dataURL: URL { URL(fileURLWithPath: data) }
-    var runURL: URL { URL(fileURLWithPath: run) }
+    /// The options given that concern reading a dataset and writing a run folder (all but `--quiet`).
+    var datasetOptionsGiven: [String] {
+        var given: [String] = []
+        if run != nil { given.append("--run") }
+        if rowTolerance != 0 { given.append("--row-tolerance") }
+        if dropNanRows { given.append("--drop-nan-rows") }
+        if noCache { given.append("--no-cache") }
+        if testKey != nil { given.append("--test-key") }
+        return given
+    }
 
     /// The context models run in; the test key (if given) is checked here.
-    func context(jobs: Int = 1) throws -> RunContext {
-        var context = RunContext(data: dataURL, run: runURL, loadOptions: loadOptions, jobs: jobs,
+    func context(data: URL, jobs: Int = 1) throws -> RunContext {
+        var context = RunContext(data: data, run: URL(fileURLWithPath: runFolder), loadOptions: loadOptions, jobs: jobs,
                                  progress: ProgressPrinter.make(quiet: quiet))
         if let testKey {
             context.testKey = try TestKey(root: URL(fileURLWithPath: testKey), emotions: try context.dataset().emotionNames)

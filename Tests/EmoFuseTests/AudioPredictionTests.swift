@@ -3,8 +3,8 @@ import Testing
 @testable import EmoFuse
 
 /// A model trained on features from `emofuse features` records their extraction; predicting on
-/// the same recording through `predict-audio` (auto-encoder chain included) gives the run's own
-/// predictions, and a request that differs from the record is an error.
+/// the same recording through `AudioPrediction` and `emofuse predict --audio` (auto-encoder chain
+/// included) gives the run's own predictions, and a request that differs from the record is an error.
 @Test(.enabled(if: AudioTestSupport.runOpenSmileTests, "openSMILE not installed (pip install opensmile==2.6.0)"))
 func predictionOnNewAudioReproducesTheRunAndRefusesOtherExtractions() throws {
     let library = try AudioTestSupport.library()
@@ -48,6 +48,20 @@ func predictionOnNewAudioReproducesTheRunAndRefusesOtherExtractions() throws {
         #expect(gc[0] == wc[0] && abs(Double(gc[1])! - Double(wc[2])!) < 1e-5, "\(g) vs \(w)")
     }
     #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("R4.svg").path))
+
+    // The CLI: the same files, byte for byte; a differing request fails naming the checkpoint.
+    let cache = dir.appendingPathComponent("cache"), cliOut = dir.appendingPathComponent("pred-cli")
+    let cli = try EmofuseCLI.run(["predict", "--checkpoint", checkpoint.path, "--audio", audio.appendingPathComponent("R4.wav").path,
+                                  "--out", cliOut.path, "--quiet"], cache: cache)
+    #expect(cli.status == 0 && cli.stdout.contains("pred-egemaps-arousal on 1 recording(s)"), "\(cli.stderr)")
+    for file in ["R4.csv", "R4.svg"] {
+        #expect(FileManager.default.contents(atPath: cliOut.appendingPathComponent(file).path)
+                == FileManager.default.contents(atPath: out.appendingPathComponent(file).path), "\(file)")
+    }
+    let cliMismatch = try EmofuseCLI.run(["predict", "--checkpoint", checkpoint.path, "--audio", audio.path, "--out", cliOut.path,
+                                          "--window", "3", "--quiet"], cache: cache)
+    #expect(cliMismatch.status != 0 && cliMismatch.stderr.contains(checkpoint.path)
+            && cliMismatch.stderr.contains("window 3.0 s vs 2.0 s"), "\(cliMismatch.stderr)")
 
     let mismatch = try #require(throws: CheckpointError.self) {
         _ = try AudioPrediction.run(checkpoint: checkpoint, audio: [audio.path], out: out, request: .init(hop: 0.25))

@@ -94,4 +94,25 @@ enum EmofuseCLI {
         let r3 = try EmofuseCLI.run(["run", "--data", data.path, "--run", data.appendingPathComponent("out").path], cache: cache)
         #expect(r3.status != 0 && r3.stderr.contains("inside the dataset"), "\(r3.stderr)")
     }
+
+    /// `predict` on a dataset or, with `--audio`, on recordings: options of the other mode, and
+    /// `--audio` without `--out`, are refused before anything is loaded, saying what to give.
+    @Test func predictRefusesOptionsOfTheOtherMode() throws {
+        let cache = Self.root.appendingPathComponent("cache")
+        let checkpoint = Self.root.appendingPathComponent("none/checkpoints/pred-egemaps-arousal.safetensors").path
+        func fails(_ args: [String], saying text: String) throws {
+            let r = try EmofuseCLI.run(["predict", "--checkpoint", checkpoint] + args, cache: cache)
+            #expect(r.status != 0 && r.stderr.contains(text), "\(args): \(r.stderr)")
+            #expect(!r.stderr.contains("no checkpoint") && !r.stderr.contains("not found"), "fails in validation, before loading: \(r.stderr)")
+        }
+        try fails(["--audio", "new.wav"], saying: "--audio needs --out DIR")
+        try fails(["--audio", "a.wav", "b.wav", "--out", "preds", "--name", "x", "--run", "r", "--test-key", "k"],
+                  saying: "--name, --run, --test-key cannot be used with --audio")
+        try fails(["--audio", "a.wav", "--out", "preds", "--set", "egemap"], saying: "--set must be one of egemaps, egemaps-lld, compare")
+        try fails(["--audio", "a.wav", "--out", "preds", "--mode", "frames"], saying: "--mode must be stream or segments")
+        try fails(["--data", "d", "--hop", "0.25", "--out", "preds"], saying: "--out, --hop apply only to predictions on recordings")
+        try fails([], saying: "give --data DATASET to predict on a dataset, or --audio FILE… --out DIR")
+        let old = try EmofuseCLI.run(["predict-audio", "--checkpoint", checkpoint, "--audio", "a.wav", "--out", "preds"], cache: cache)
+        #expect(old.status != 0, "one command: predict-audio is gone")
+    }
 }

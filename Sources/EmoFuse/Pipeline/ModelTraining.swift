@@ -11,7 +11,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var candidate: Candidate
     public var loss: LossKind
     /// How the inputs made from audio were extracted (`emofuse features`), by input name; nil for
-    /// other features. Lets `predict-audio` extract new recordings the same way.
+    /// other features. Lets `predict --audio` extract new recordings the same way.
     public var extraction: [String: FeatureExtraction]? = nil
     /// The train subjects a fold checkpoint of a cross-fitted model was trained on (nil for a
     /// model trained on the whole train partition), so anyone can check which subjects it never saw.
