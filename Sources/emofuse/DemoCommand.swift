@@ -14,7 +14,7 @@ struct DemoCommand: ParsableCommand {
         test, and writes report.md, figures, checkpoints and the submission to --run. The schedule is \
         sized for the demo's half-length sequences so that every model stops by early stopping: \
         windows of 100 (hop 25), batches of 32, learning rate 1e-4, at most 60 epochs (patience 10); \
-        the auto-encoders train with batches of 8 at 3e-3 for at most 200 epochs \
+        the auto-encoders train with batches of 8 at 3e-3, weight decay 1e-4, for at most 200 epochs \
         (RunConfiguration.demo); --config replaces it. A run folder that already holds finished, \
         current models reuses them.
         """)

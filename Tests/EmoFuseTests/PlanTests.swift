@@ -127,13 +127,14 @@ import Testing
             }
         }
         #expect(plan.models.filter { $0.role == .autoencoder }.count == 5)
-        // The demo's defaults (RunConfiguration.demo): auto-encoders batches of 8 at 3e-3 for
-        // ≤ 200 epochs; regressors and fusion 1e-4, batches of 32, ≤ 60 epochs.
+        // The demo's defaults (RunConfiguration.demo): auto-encoders batches of 8 at 3e-3, weight
+        // decay 1e-4, ≤ 200 epochs; regressors and fusion 1e-4, batches of 32, ≤ 60 epochs.
         let demo = try PaperSystem.plan(RunConfiguration.demo)
         let ae = try #require(demo.model("re-egemaps")), reg = try #require(demo.model("pred-fusion-arousal"))
         #expect(ae.training.batchSize == 8 && ae.training.maxEpochs == 200 && ae.candidates.map(\.learningRate) == [3e-3])
         #expect(reg.training.batchSize == 32 && reg.training.maxEpochs == 60 && reg.candidates.map(\.learningRate) == [1e-4])
         #expect(ae.training.patience == 10 && reg.training.patience == 10)
+        #expect(ae.training.weightDecay == 1e-4 && reg.training.weightDecay == 0)
         // Without the override every model keeps the one schedule (the paper's system is unchanged).
         for model in try PaperSystem.plan(RunConfiguration()).models {
             #expect(model.settings.autoencoderTraining == nil && model.training.maxEpochs == 100, "\(model.name)")

@@ -93,8 +93,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// patience 10), so that every model stops by early stopping, not at the cap. An epoch is
     /// only ~4 batches of these data, so the regressors and fusion models learn at 1e-4 (at the
     /// paper's 1e-3 they peaked after 1–4 epochs), and the auto-encoders, whose reconstruction
-    /// loss keeps falling for hundreds of such epochs, train with batches of 8 at 3e-3 for ≤ 200
-    /// epochs (`autoencoderTraining`).
+    /// loss keeps falling for hundreds of such epochs, train with batches of 8 at 3e-3, weight
+    /// decay 1e-4, for ≤ 200 epochs (`autoencoderTraining`).
     public static var demo: RunConfiguration {
         var c = RunConfiguration()
         c.grid.learningRates = [1e-4]
@@ -106,6 +106,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         c.autoencoderTraining.learningRate = 3e-3
         c.autoencoderTraining.batchSize = 8
         c.autoencoderTraining.maxEpochs = 200
+        c.autoencoderTraining.weightDecay = 1e-4
         return c
     }
 
