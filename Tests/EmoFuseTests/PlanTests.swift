@@ -135,6 +135,12 @@ import Testing
         #expect(reg.training.batchSize == 32 && reg.training.maxEpochs == 60 && reg.candidates.map(\.learningRate) == [1e-4])
         #expect(ae.training.patience == 10 && reg.training.patience == 10)
         #expect(ae.training.weightDecay == 1e-4 && reg.training.weightDecay == 0)
+        #expect(ae.training.windowLength == 100 && reg.training.windowHop == 25)
+        // `demo --audio` keeps one schedule at the paper's learning rate (its regressors at 1e-4 hit the cap).
+        var audio = RunConfiguration.demo
+        audio.grid.learningRates = [1e-3]
+        audio.autoencoderTraining = TrainingOverride()
+        #expect(RunConfiguration.audioDemo == audio && RunConfiguration.audioDemo.modelSettings.autoencoderTraining == nil)
         // Without the override every model keeps the one schedule (the paper's system is unchanged).
         for model in try PaperSystem.plan(RunConfiguration()).models {
             #expect(model.settings.autoencoderTraining == nil && model.training.maxEpochs == 100, "\(model.name)")
