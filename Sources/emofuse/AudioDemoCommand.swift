@@ -21,7 +21,7 @@ extension DemoCommand {
         for w in built.warnings { log.line("warning: \(w)") }
         log.line(String(format: "dataset %@: %.1f min of audio, features in %.1f s", root.path, built.features.audioSeconds / 60,
                         built.features.wallSeconds))
-        var config = try execution.configuration(base: .demo)
+        var config = try execution.configuration(base: .audioDemo)
         config.featureSets = ["egemaps"]
         config.fusion.sets = ["egemaps"]
         config.emotions = built.emotions

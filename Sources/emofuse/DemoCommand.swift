@@ -12,9 +12,11 @@ struct DemoCommand: ParsableCommand {
         5 auto-encoders, 10 unimodal regressors (features + RE) and 2 fusion models (egemaps + vggface \
         + fau_intensity predictions + REs), scores devel and, with the generator's withheld labels, \
         test, and writes report.md, figures, checkpoints and the submission to --run. The schedule is \
-        the paper's with windows of 100 (hop 25), batches of 32 and at most 60 epochs (patience 10), \
-        sized for the demo's half-length sequences; --config replaces it. A run folder that already \
-        holds finished, current models reuses them.
+        sized for the demo's half-length sequences so that every model stops by early stopping: \
+        windows of 100 (hop 25), batches of 32, learning rate 1e-4, at most 60 epochs (patience 10); \
+        the auto-encoders train with batches of 8 at 3e-3, weight decay 1e-4, for at most 200 epochs \
+        (RunConfiguration.demo); --config replaces it. A run folder that already holds finished, \
+        current models reuses them.
         """)
 
     @Option(help: "Where the synthetic demo dataset is (or is written).") var data: String = "data/demo"

@@ -42,6 +42,40 @@ import SeqNet
         #expect(try decode("{\"causal\": true}").modelSettings.grid.bidirectional == [false])
     }
 
+    @Test func autoencoderTrainingOverridesTrainingForAutoencodersOnly() throws {
+        // Absent or empty: the auto-encoders train exactly as the regressors (the paper's system).
+        #expect(try decode("{}").modelSettings.autoencoderTraining == nil)
+        #expect(try decode("{\"autoencoderTraining\": {}}") == RunConfiguration())
+        // Set keys replace training's, absent ones (and threads) keep training's.
+        let c = try decode("""
+            {"training": {"maxEpochs": 40, "patience": 7, "batchSize": 32, "threads": 3},
+             "autoencoderTraining": {"maxEpochs": 300, "batchSize": 8, "reduceOnPlateau": true, "learningRate": 0.003}}
+            """)
+        #expect(c.autoencoderTraining.maxEpochs == 300 && c.autoencoderTraining.patience == nil)
+        #expect(c.modelSettings.autoencoderTraining == c.autoencoderTraining)
+        let ae = c.modelSettings.training(for: .autoencoder)
+        #expect(ae.maxEpochs == 300 && ae.batchSize == 8 && ae.reduceOnPlateau)
+        #expect(ae.patience == 7 && ae.threads == 3 && ae.windowLength == c.training.windowLength)
+        #expect(c.modelSettings.training(for: .regressor) == c.training)
+        // The learning rate replaces the grid's for the auto-encoder's one candidate only.
+        #expect(c.modelSettings.candidates(for: .autoencoder).map(\.learningRate) == [0.003])
+        #expect(c.modelSettings.candidates(for: .regressor).map(\.learningRate) == c.grid.learningRates)
+        // Validated like training, the error naming the key.
+        #expect(message("{\"autoencoderTraining\": {\"maxEpochs\": 0}}").contains("autoencoderTraining.maxEpochs must be positive"))
+        #expect(message("{\"autoencoderTraining\": {\"windowLength\": 20}}")
+                    .contains("autoencoderTraining.windowHop (50) must not exceed windowLength (20)"))
+        #expect(message("{\"autoencoderTraining\": {\"batchSize\": \"8\"}}").contains("autoencoderTraining.batchSize"))
+        #expect(message("{\"autoencoderTraining\": {\"learningRate\": -1}}").contains("autoencoderTraining.learningRate must be positive"))
+        // Unknown sub-keys are refused; loss and threads say where they are set.
+        #expect(message("{\"autoencoderTraining\": {\"maxEpoch\": 300}}").contains("did you mean 'maxEpochs'"))
+        #expect(message("{\"autoencoderTraining\": {\"loss\": \"mse\"}}").contains("always train on reconstruction MSE"))
+        #expect(message("{\"autoencoderTraining\": {\"threads\": 4}}").contains("training.threads"))
+        #expect(message("{\"autoencoderTraining\": 300}").contains("autoencoderTraining must be an object"))
+        // The demo's override survives the round trip through config.json.
+        let demo = RunConfiguration.demo
+        #expect(try decode(String(decoding: try JSONFiles.encode(demo), as: UTF8.self)) == demo)
+    }
+
     @Test func testKeysInEitherLayoutOrANamedRefusal() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("emofuse-key-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }

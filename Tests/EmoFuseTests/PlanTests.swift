@@ -101,4 +101,49 @@ import Testing
         #expect(plan.models.filter { !$0.name.hasPrefix("exp-bidir-") }.allSatisfy { $0.candidates.allSatisfy { !$0.spec.bidirectional } })
         #expect(try #require(plan.model("pred-vggface-arousal")).epochBudget == 100 * 6)
     }
+
+    @Test func autoencodersTrainWithTheAutoencoderScheduleRegressorsWithTheirs() throws {
+        var config = RunConfiguration.demo
+        config.autoencoderTraining = TrainingOverride()
+        config.autoencoderTraining.maxEpochs = 250
+        config.autoencoderTraining.batchSize = 8
+        config.autoencoderTraining.learningRate = 0.005
+        config.grid.learningRates = [0.0002, 0.001]
+        config.training.maxEpochs = 40
+        let plan = try PaperSystem.plan(config)
+        let load = LoadOptions()
+        for model in plan.models {
+            let recorded = ProvenanceSettings(model, load: load).training
+            if model.role == .autoencoder {
+                #expect(model.training.maxEpochs == 250 && model.training.batchSize == 8 && model.training.loss == .mse, "\(model.name)")
+                #expect(recorded.maxEpochs == 250 && recorded.batchSize == 8, "\(model.name)")
+                #expect(model.candidates.map(\.learningRate) == [0.005], "\(model.name)")
+                #expect(ProvenanceSettings(model, load: load).candidates.map(\.learningRate) == [0.005])
+                #expect(model.epochBudget == 250)
+            } else {
+                #expect(model.training.maxEpochs == 40 && model.training.batchSize == config.training.batchSize, "\(model.name)")
+                #expect(recorded.maxEpochs == 40 && recorded.loss == .ccc, "\(model.name)")
+                #expect(model.candidates.map(\.learningRate) == [0.0002, 0.001], "\(model.name)")
+            }
+        }
+        #expect(plan.models.filter { $0.role == .autoencoder }.count == 5)
+        // The demo's defaults (RunConfiguration.demo): auto-encoders batches of 8 at 3e-3, weight
+        // decay 1e-4, ≤ 200 epochs; regressors and fusion 1e-4, batches of 32, ≤ 60 epochs.
+        let demo = try PaperSystem.plan(RunConfiguration.demo)
+        let ae = try #require(demo.model("re-egemaps")), reg = try #require(demo.model("pred-fusion-arousal"))
+        #expect(ae.training.batchSize == 8 && ae.training.maxEpochs == 200 && ae.candidates.map(\.learningRate) == [3e-3])
+        #expect(reg.training.batchSize == 32 && reg.training.maxEpochs == 60 && reg.candidates.map(\.learningRate) == [1e-4])
+        #expect(ae.training.patience == 10 && reg.training.patience == 10)
+        #expect(ae.training.weightDecay == 1e-4 && reg.training.weightDecay == 0)
+        #expect(ae.training.windowLength == 100 && reg.training.windowHop == 25)
+        // `demo --audio` keeps one schedule at the paper's learning rate (its regressors at 1e-4 hit the cap).
+        var audio = RunConfiguration.demo
+        audio.grid.learningRates = [1e-3]
+        audio.autoencoderTraining = TrainingOverride()
+        #expect(RunConfiguration.audioDemo == audio && RunConfiguration.audioDemo.modelSettings.autoencoderTraining == nil)
+        // Without the override every model keeps the one schedule (the paper's system is unchanged).
+        for model in try PaperSystem.plan(RunConfiguration()).models {
+            #expect(model.settings.autoencoderTraining == nil && model.training.maxEpochs == 100, "\(model.name)")
+        }
+    }
 }

@@ -34,11 +34,12 @@ public struct PlannedModel: Codable, Sendable, Equatable {
     }
 
     /// The most epochs it can train: every candidate, plus every fold model, to the epoch cap.
-    public var epochBudget: Int { candidates.count * settings.training.maxEpochs * (1 + (folds > 1 ? folds : 0)) }
+    public var epochBudget: Int { candidates.count * training.maxEpochs * (1 + (folds > 1 ? folds : 0)) }
 
-    /// The training options as this model uses them (auto-encoders always use MSE).
-    var training: TrainingOptions {
-        var t = settings.training
+    /// The training options as this model uses them: its role's (``ModelSettings/training(for:)``;
+    /// auto-encoders always use MSE).
+    public var training: TrainingOptions {
+        var t = settings.training(for: role)
         if role == .autoencoder { t.loss = .mse }
         return t
     }

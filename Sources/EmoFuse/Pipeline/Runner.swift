@@ -240,8 +240,8 @@ public final class Runner: @unchecked Sendable {
     func train(_ model: PlannedModel, into staging: URL, log url: URL, firstCandidate: Int = 0) throws -> ModelOutcome {
         let log = try JSONLinesLog(url: url)
         defer { log.close() }
-        let threads = max(1, model.settings.training.threads / max(1, context.jobs))
-        let maxEpochs = model.settings.training.maxEpochs
+        let threads = max(1, model.training.threads / max(1, context.jobs))
+        let maxEpochs = model.training.maxEpochs
         context.progress?(.modelStarted(model: model.name, candidates: model.candidates.count, maxEpochs: maxEpochs))
         let training = ModelTraining(model: model, context: context, threads: threads) { [context] index, count, label, record in
             log.append(candidate: firstCandidate + index, label: label, record)

@@ -71,6 +71,56 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     }
 }
 
+/// ``TrainingOptions`` keys that replace `training`'s for the auto-encoders only (the
+/// configuration's `autoencoderTraining`); an absent key keeps `training`'s value, so the empty
+/// override (the default) trains auto-encoders exactly as regressors. Auto-encoders learn a
+/// smooth reconstruction objective over many more steps than a CCC regressor needs before it
+/// overfits, so one schedule rarely fits both. `learningRate` replaces the grid's for the
+/// auto-encoders (they train once, with the first of `grid.learningRates`, and search no grid).
+/// `loss` (auto-encoders always use MSE) and `threads` (shared) are not overridable.
+public struct TrainingOverride: Codable, Sendable, Equatable {
+    public var learningRate: Float?
+    public var maxEpochs: Int?
+    public var patience: Int?
+    public var minRelativeImprovement: Double?
+    public var batchSize: Int?
+    public var windowLength: Int?
+    public var windowHop: Int?
+    public var weightDecay: Float?
+    public var clipNorm: Float?
+    public var reduceOnPlateau: Bool?
+    public var plateauPatience: Int?
+    public var plateauFactor: Float?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case learningRate, maxEpochs, patience, minRelativeImprovement, batchSize, windowLength, windowHop, weightDecay
+        case clipNorm, reduceOnPlateau, plateauPatience, plateauFactor
+    }
+
+    /// No key set: the auto-encoders train with `training` as it is.
+    public var isEmpty: Bool { self == TrainingOverride() }
+
+    /// `base` with every key set here replaced.
+    public func applied(to base: TrainingOptions) -> TrainingOptions {
+        var t = base
+        if let learningRate { t.learningRate = learningRate }
+        if let maxEpochs { t.maxEpochs = maxEpochs }
+        if let patience { t.patience = patience }
+        if let minRelativeImprovement { t.minRelativeImprovement = minRelativeImprovement }
+        if let batchSize { t.batchSize = batchSize }
+        if let windowLength { t.windowLength = windowLength }
+        if let windowHop { t.windowHop = windowHop }
+        if let weightDecay { t.weightDecay = weightDecay }
+        if let clipNorm { t.clipNorm = clipNorm }
+        if let reduceOnPlateau { t.reduceOnPlateau = reduceOnPlateau }
+        if let plateauPatience { t.plateauPatience = plateauPatience }
+        if let plateauFactor { t.plateauFactor = plateauFactor }
+        return t
+    }
+}
+
 /// Units per direction and recurrent layers of every model.
 public struct NetworkShape: Codable, Sendable, Equatable {
     public var hiddenSize: Int = 64
@@ -100,10 +150,21 @@ public struct ModelSettings: Codable, Sendable, Equatable {
     public var network = NetworkShape()
     public var grid = HyperparameterGrid()
     public var training = TrainingOptions()
+    /// What the auto-encoders train with instead of `training`'s values (the configuration's
+    /// `autoencoderTraining`); nil: exactly `training`.
+    public var autoencoderTraining: TrainingOverride? = nil
 
     public init(network: NetworkShape = NetworkShape(), grid: HyperparameterGrid = HyperparameterGrid(),
-                training: TrainingOptions = TrainingOptions()) {
+                training: TrainingOptions = TrainingOptions(), autoencoderTraining: TrainingOverride? = nil) {
         self.network = network; self.grid = grid; self.training = training
+        self.autoencoderTraining = autoencoderTraining
+    }
+
+    /// The training options a model of `role` starts from (auto-encoders: `autoencoderTraining`
+    /// when set; the loss is decided by ``PlannedModel/training``).
+    public func training(for role: ModelRole) -> TrainingOptions {
+        guard role == .autoencoder, let override = autoencoderTraining else { return training }
+        return override.applied(to: training)
     }
 
     public func validate() throws {
@@ -112,12 +173,23 @@ public struct ModelSettings: Codable, Sendable, Equatable {
         var t = training
         t.learningRate = grid.learningRates.first ?? t.learningRate
         try t.validate()
+        if let override = autoencoderTraining {
+            var a = override.applied(to: training)
+            a.learningRate = override.learningRate ?? grid.learningRates.first ?? a.learningRate
+            do { try a.validate() } catch TrainingError.invalid(let what) {
+                throw TrainingError.invalid("autoencoderTraining.\(what)")
+            }
+        }
     }
 
     /// The candidates a model of `role` tries: auto-encoders train once, with the grid's first
-    /// candidate; regressors and fusion models search the whole grid.
+    /// candidate (at `autoencoderTraining.learningRate` when set); regressors and fusion models
+    /// search the whole grid.
     func candidates(for role: ModelRole) -> [Candidate] {
         let all = grid.candidates(base: ModelSpec(hiddenSize: network.hiddenSize, layers: network.layers))
-        return role == .autoencoder ? Array(all.prefix(1)) : all
+        guard role == .autoencoder else { return all }
+        var first = Array(all.prefix(1))
+        if let rate = autoencoderTraining?.learningRate { first = first.map { var c = $0; c.learningRate = rate; return c } }
+        return first
     }
 }
