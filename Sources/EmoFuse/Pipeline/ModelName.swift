@@ -70,12 +70,6 @@ public enum ModelName {
         seeds.count > 1 ? "\(name)-s\(seed)" : name
     }
 
-    /// The replicate of feature set `set` written by a planned model (its derived sets follow it).
-    static func replicateSet(_ set: String, seed: UInt64, of seeds: [UInt64]) -> String {
-        let producer = producer(of: set)
-        return replicate(producer, seed: seed, of: seeds) + set.dropFirst(producer.count)
-    }
-
     /// Whether `set` is a reconstruction-error set (`re-…`).
     public static func isReconstructionError(_ set: String) -> Bool { set.hasPrefix("re-") }
 

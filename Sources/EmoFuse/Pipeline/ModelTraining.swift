@@ -87,9 +87,8 @@ struct ModelTraining {
             try ModelOutputs.writeSubmission(outputs, aligned: full, labels: try dataset.labels(emotion),
                                              to: staging.appendingPathComponent("submission"))
         }
-        if role == .autoencoder && model.folds <= 1 {
-            for (p, v) in try ModelOutputs.writeTransforms(model, re: outputs, aligned: full, data: fullData, to: staging) { scores[p] = v }
-        }
+        // The RE downstream models read (out-of-fold with folds), and its transforms beside it.
+        var reconstructionErrors = outputs
         if model.folds > 1 {
             let folds = try foldModels(data, chosen)
             if role == .autoencoder {
@@ -104,11 +103,16 @@ struct ModelTraining {
                     try ModelStore.save(fold.network, card: foldCard,
                                         to: staging.appendingPathComponent("checkpoints/\(ModelName.foldCheckpoint(model.name, fold: k))"))
                 }
-                for (p, v) in try ModelOutputs.writeTransforms(model, re: oof, aligned: full, data: fullData, to: staging) { scores[p] = v }
+                reconstructionErrors = oof
             } else {
                 let oof = Self.outOfFoldPredictions(folds: folds.map { ($0.held, $0.network) }, data: fullData, full: outputs, role: role)
                 try ModelOutputs.write(name: ModelName.outOfFold(model.name), role: role, values: oof, aligned: full, to: staging)
                 scores["train-oof"] = ModelOutputs.scores(oof, role: role, data: fullData)["train"]
+            }
+        }
+        if role == .autoencoder {
+            for (p, v) in try ModelOutputs.writeTransforms(model, re: reconstructionErrors, aligned: full, data: fullData, to: staging) {
+                scores[p] = v
             }
         }
         return ModelOutcome(name: model.name, role: role, inputs: model.inputs, emotion: model.emotion,

@@ -30,13 +30,7 @@ public enum PaperSystem {
             var c = config
             c.grid.seeds = [seed]
             let one = try singleSeedPlan(c)
-            let planned = Set(one.models.map(\.name))
-            func rename(_ set: String) -> String {
-                planned.contains(ModelName.producer(of: set)) ? ModelName.replicateSet(set, seed: seed, of: seeds) : set
-            }
-            for var model in one.models {
-                model.name = rename(model.name)
-                model.inputs = model.inputs.map(rename)
+            for var model in one.renamedModels({ ModelName.replicate($0, seed: seed, of: seeds) }) {
                 model.submission = model.submission && k == 0
                 model.purpose += " (seed \(seed))"
                 try plan.add(model)
@@ -110,16 +104,7 @@ public enum PaperSystem {
         offline.grid.bidirectional = [true]
         offline.robustness = false
         offline.experiments = false
-        let reference = try singleSeedPlan(offline)
-        let planned = Set(reference.models.map(\.name))
-        func rename(_ set: String) -> String {
-            let producer = ModelName.producer(of: set)
-            guard planned.contains(producer) else { return set }
-            return ModelName.bidirectionalReference(producer) + set.dropFirst(producer.count)
-        }
-        for var model in reference.models {
-            model.name = rename(model.name)
-            model.inputs = model.inputs.map(rename)
+        for var model in try singleSeedPlan(offline).renamedModels(ModelName.bidirectionalReference) {
             model.submission = false
             model.purpose = "causal cost: the bidirectional reference of \(model.purpose)"
             try plan.add(model)
@@ -190,7 +175,8 @@ extension PaperSystem {
                 if plan.model(plan.replicates(name)[0]) != nil, !system.contains(name) { system.append(name) }
             }
         }
-        for name in system {
+        let references = system.map(ModelName.bidirectionalReference).filter { plan.model(plan.replicates($0)[0]) != nil }
+        for name in system + references {
             for partition in [Partition.devel, .test] {
                 if let e = try Study.estimate(name, partition, plan: plan, scorer: scorer) {
                     study.models[name, default: [:]][partition.rawValue] = e
@@ -200,12 +186,6 @@ extension PaperSystem {
         study.seeds = plan.seeds ?? config.grid.seeds
         study.reVariants = try Study.reVariants(plan: plan, config: config, scorer: scorer)
         study.causalCost = try Study.causalCost(system, plan: plan, scorer: scorer)
-        for c in study.causalCost where study.models[c.b]?[c.partition] == nil {
-            if let partition = Partition(rawValue: c.partition),
-               let e = try Study.estimate(c.b, partition, plan: plan, scorer: scorer) {
-                study.models[c.b, default: [:]][c.partition] = e
-            }
-        }
         result.corruption = CorruptionRun.results(run: context.run)
         study.claims = try Study.claims(plan: plan, config: config, robustness: result.robustness,
                                         corruption: result.corruption, scorer: scorer)

@@ -96,6 +96,24 @@ public struct Plan: Codable, Sendable, Equatable {
 
     /// Adds a model, filling in its upstream models from the plan so far. A model already
     /// planned under the same name must be the same model (several tables share one ablation).
+    /// Its models with every model renamed by `rename` (given the model's name): each model's name
+    /// and every input one of them writes, derived sets (`-oof`, `-insample`, RE transforms)
+    /// following their producer; inputs read from the data stay as they are. How seed replicates
+    /// and the causal system's bidirectional reference are made from a plan of plain names.
+    func renamedModels(_ rename: (String) -> String) -> [PlannedModel] {
+        let planned = Set(models.map(\.name))
+        func renamed(_ set: String) -> String {
+            let producer = ModelName.producer(of: set)
+            return planned.contains(producer) ? rename(producer) + set.dropFirst(producer.count) : set
+        }
+        return models.map { model in
+            var m = model
+            m.name = renamed(m.name)
+            m.inputs = m.inputs.map(renamed)
+            return m
+        }
+    }
+
     mutating func add(_ model: PlannedModel) throws {
         var model = model
         model.upstream = model.inputs.map(ModelName.producer(of:)).filter { producer in
