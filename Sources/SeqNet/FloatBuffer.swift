@@ -8,6 +8,8 @@ public final class FloatBuffer: @unchecked Sendable {
     public let count: Int
     /// Start of the storage; valid for `count` elements for the lifetime of the buffer.
     public let pointer: UnsafeMutablePointer<Float>
+    /// The buffer whose memory a prefix view uses (kept alive by the view); nil for an owner.
+    private let base: FloatBuffer?
 
     /// Allocates `count` zeros.
     public init(count: Int) {
@@ -17,6 +19,35 @@ public final class FloatBuffer: @unchecked Sendable {
                                                    alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
+        base = nil
+    }
+
+    /// The first `count` elements of `storage`, shared, not copied (`storage` lives as long as
+    /// the view). Its contents are whatever `storage` holds: not zeroed.
+    public init(prefixOf storage: FloatBuffer, count: Int) {
+        precondition(count >= 0 && count <= storage.count,
+                     "FloatBuffer: a prefix of \(count) elements of a buffer of \(storage.count)")
+        let owner = storage.base ?? storage
+        self.count = count
+        pointer = owner.pointer
+        base = owner
+    }
+
+    /// The buffer that owns this one's memory (itself unless it is a prefix view).
+    public var storage: FloatBuffer { base ?? self }
+
+    /// `count` floats from `slot`'s storage when it has room and nobody else holds it (the whole
+    /// buffer or a prefix view of it, contents as they were: the caller overwrites every element);
+    /// otherwise a new zeroed buffer, kept in `slot` (the old one is freed first). A loop whose
+    /// shapes vary (a training epoch's last, partial batch) then faults in its memory once.
+    public static func reused(_ slot: inout FloatBuffer?, count: Int) -> FloatBuffer {
+        if isKnownUniquelyReferenced(&slot), let kept = slot, kept.count >= count {
+            return kept.count == count ? kept : FloatBuffer(prefixOf: kept, count: count)
+        }
+        slot = nil
+        let fresh = FloatBuffer(count: count)
+        slot = fresh
+        return fresh
     }
 
     /// Allocates a buffer holding a copy of `values`.
@@ -27,7 +58,7 @@ public final class FloatBuffer: @unchecked Sendable {
         }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if base == nil { pointer.deallocate() } }
 
     /// Element access (checked only in debug builds of client code).
     @inlinable public subscript(index: Int) -> Float {

@@ -65,19 +65,11 @@ public final class SequenceNetwork: @unchecked Sendable {
     var inferenceWorkspace: Workspace?
     /// What `backward` needs from the last training forward.
     private var pending: PendingPass?
-    /// The last training forward's result, reused by the next one of the same size once the
-    /// caller has let go of it (a 4097-wide output is 315 MB per batch to fault in and zero).
+    /// The storage of the last training forward's result, reused by the next one that fits once
+    /// the caller has let go of it (a 4097-wide output is 315 MB per batch to fault in and zero).
     private var trainingOutput: FloatBuffer?
-
-    /// `slot`'s buffer when it holds `count` floats and nobody else holds it; else a new one,
-    /// kept in `slot`. The caller overwrites every element.
-    private func outputBuffer(_ slot: inout FloatBuffer?, count: Int) -> FloatBuffer {
-        if slot?.count == count && isKnownUniquelyReferenced(&slot) { return slot.unsafelyUnwrapped }
-        slot = nil                              // freed before the new one is allocated
-        let fresh = FloatBuffer(count: count)
-        slot = fresh
-        return fresh
-    }
+    /// The same for inference forwards (until the next training forward).
+    private var inferenceOutput: FloatBuffer?
 
     private struct PendingPass {
         let steps: Int
@@ -163,10 +155,15 @@ public final class SequenceNetwork: @unchecked Sendable {
         }
 
         let H = config.hiddenSize, dirs = directions, width = dirs * H
-        // Training only: a training loop's batches are mostly one shape, and a kept inference
-        // result would add to the peak memory of the next training epoch.
-        let result = training ? outputBuffer(&trainingOutput, count: rows * config.outputSize)
-                              : FloatBuffer(count: rows * config.outputSize)
+        // A kept inference result is dropped when training resumes: it would add to the peak
+        // memory of the next training epoch.
+        let result: FloatBuffer
+        if training {
+            inferenceOutput = nil
+            result = FloatBuffer.reused(&trainingOutput, count: rows * config.outputSize)
+        } else {
+            result = FloatBuffer.reused(&inferenceOutput, count: rows * config.outputSize)
+        }
         batch.lengths.withUnsafeBufferPointer { lengthsBuffer in
             let lengths = masked ? lengthsBuffer.baseAddress : nil
             var x = UnsafePointer(input.pointer), xStride = config.inputSize
@@ -295,6 +292,7 @@ public final class SequenceNetwork: @unchecked Sendable {
         trainingWorkspace = nil
         inferenceWorkspace = nil
         trainingOutput = nil
+        inferenceOutput = nil
         pending = nil
     }
 }

@@ -32,7 +32,9 @@ struct BenchTrainCommand: ParsableCommand {
             CPU second. `gemm_peak_gflops` / `gemm_peak_cpu_gflops`: the best figure of `bench \
             gemm` on its two largest input-projection shapes, measured in this process with the \
             same threads; `share_of_gemm_peak` (wall) and `cpu_share_of_gemm_peak` compare them. \
-            Inference: `Inference.predict` over 69 whole 600-step sequences (sorted, 5 batches of 14). \
+            Inference: `Inference.predict` over 69 whole 600-step sequences (sorted, 5 batches of 14), \
+            3 runs, the median reported; `inference_gflops` counts their forward FLOPs the same way \
+            and `inference_share_of_gemm_peak` compares it with the GEMM's best figure. \
             `peak_rss_mb` is the process's peak resident memory while that configuration ran. \
             Without configuration options it runs BiGRU-89, BiGRU-4097, BiGRU-AE-89, BiLSTM-89 \
             and GRU-89 (unidirectional), each in its own process. On a machine shared with other \
@@ -139,7 +141,7 @@ struct TrainBenchConfig {
 /// Runs one configuration through the product's `Trainer` and `Inference`.
 struct TrainBench {
     static let trainSequences = 41, develSequences = 14, testSequences = 14, sequenceSteps = 600
-    static let windowSteps = 300, hop = 50, batchSize = 64
+    static let windowSteps = 300, hop = 50, batchSize = 64, inferenceRuns = 3
 
     var config: TrainBenchConfig
     var threads: Int
@@ -184,10 +186,14 @@ struct TrainBench {
 
         // Inference over every sequence, whole, as the product predicts.
         let network = result.network
-        let (inferWall, inferCPU) = EngineBench.timed(1) {
-            _ = Inference.predict(network, sequences: data.sequences)
-        }
+        // Three runs, the median reported (the first runs on freshly allocated buffers, as
+        // `emofuse run`'s prediction after training does).
+        let inferRuns = (0..<TrainBench.inferenceRuns).map { _ in
+            EngineBench.timed(1) { _ = Inference.predict(network, sequences: data.sequences) }
+        }.sorted { $0.wall < $1.wall }
+        let (inferWall, inferCPU) = inferRuns[inferRuns.count / 2]
         let inferSteps = Double(data.sequences.reduce(0) { $0 + $1.rows })
+        let inferGflop = data.sequences.reduce(0) { $0 + net.forwardFlops(steps: $1.rows, batch: 1).total } / 1e9
         let peakMemory = PeakMemory.megabytes()
 
         let peak = GemmPeak.measure(threads: threads)
@@ -204,6 +210,8 @@ struct TrainBench {
             + "\"cpu_share_of_gemm_peak\":\(r(cpuGflops / peak.cpu, 3)),"
             + "\"inference_steps_per_second\":\(Int((inferSteps / inferWall).rounded())),"
             + "\"inference_seconds\":\(r(inferWall, 3)),\"inference_cpu_seconds\":\(r(inferCPU, 3)),"
+            + "\"inference_gflops\":\(r(inferGflop / inferWall, 1)),"
+            + "\"inference_share_of_gemm_peak\":\(r(inferGflop / inferWall / peak.wall, 3)),"
             + "\"peak_rss_mb\":\(r(peakMemory, 1)),"
             + "\"last_epoch_loss\":\(r(records.last?.trainLoss ?? .nan, 5)),"
             + "\"devel_metric\":\(r(records.last?.develMetric ?? .nan, 5))}"

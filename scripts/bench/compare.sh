@@ -68,16 +68,29 @@ def median(ps, side, key):
     return statistics.median(p[side][key] for p in ps)
 configs = list(dict.fromkeys(r["config"] for r in runs))
 threads = sorted({r["threads"] for r in runs})
-print("| configuration | threads | EmoFuse s/epoch | PyTorch s/epoch | training ratio | inference ratio (steps/s) | peak memory PyTorch/EmoFuse | EmoFuse share of GEMM peak |")
-print("|---|---|---|---|---|---|---|---|")
+print("| configuration | threads | EmoFuse s/epoch | PyTorch s/epoch | training ratio | peak memory PyTorch/EmoFuse | EmoFuse share of GEMM peak |")
+print("|---|---|---|---|---|---|---|")
 for c in configs:
     for t in threads:
         ps = pairs(c, t)
         if not ps: continue
-        inf = [p["emofuse"]["inference_steps_per_second"] / p["torch"]["inference_steps_per_second"] for p in ps]
         print(f"| {c} | {t} | {median(ps, 'emofuse', 'epoch_seconds'):.3f} | {median(ps, 'torch', 'epoch_seconds'):.3f} "
-              f"| {ratio(ps, 'epoch_seconds')} | {statistics.median(inf):.2f}× ({min(inf):.2f}–{max(inf):.2f}) "
+              f"| {ratio(ps, 'epoch_seconds')} "
               f"| {ratio(ps, 'peak_rss_mb')} | {median(ps, 'emofuse', 'share_of_gemm_peak'):.0%} |")
+print()
+print("Inference (69 whole 600-step sequences, median of 3 runs per side; GFLOP/s by the same analytic")
+print("count on both sides, and its share of EmoFuse's GEMM peak measured in the same pair):")
+print()
+print("| configuration | threads | EmoFuse s | PyTorch s | ratio | EmoFuse GFLOP/s (share of peak) | PyTorch GFLOP/s (share of peak) |")
+print("|---|---|---|---|---|---|---|")
+for c in configs:
+    for t in threads:
+        ps = pairs(c, t)
+        if not ps: continue
+        share = lambda side: statistics.median(p[side]["inference_gflops"] / p["emofuse"]["gemm_peak_gflops"] for p in ps)
+        print(f"| {c} | {t} | {median(ps, 'emofuse', 'inference_seconds'):.3f} | {median(ps, 'torch', 'inference_seconds'):.3f} "
+              f"| {ratio(ps, 'inference_seconds')} | {median(ps, 'emofuse', 'inference_gflops'):.1f} ({share('emofuse'):.0%}) "
+              f"| {median(ps, 'torch', 'inference_gflops'):.1f} ({share('torch'):.0%}) |")
 if len(threads) > 1:
     print()
     print(f"EmoFuse {threads[-1]} threads over {threads[0]} (median s/epoch ratio):")

@@ -9,8 +9,9 @@ head, Adam (lr 1e-3). Regressors: 1 output, CCC loss per window averaged over th
 auto-encoders (--autoencoder): output = input, MSE. One warm-up epoch, then --epochs timed epochs
 (epoch_seconds: mean wall time; epoch_cpu_seconds: mean process CPU time). Inference: forward only
 over 69 whole 600-step sequences in 5 batches of 14 (as EmoFuse's Inference.predict), under
-torch.no_grad(). train_gflops uses EmoFuse's analytic count of the same network's work (see
-`emofuse bench train --help`), so the two sides divide the same number.
+torch.no_grad(), 3 times (the median run is reported). train_gflops and inference_gflops use
+EmoFuse's analytic count of the same network's work (see `emofuse bench train --help`), so the
+two sides divide the same number.
 
 Usage: python3 scripts/bench/torch_reference.py [--threads N] [--input-size D] [--cell gru|lstm]
        [--unidirectional] [--autoencoder] [--epochs N] [--seed S]
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 
 SEQUENCES, SEQUENCE_STEPS, WINDOW_STEPS, HOP, BATCH = 41, 600, 300, 50, 64
-DEVEL_SEQUENCES, INFERENCE_SEQUENCES, INFERENCE_BATCH = 14, 69, 14
+DEVEL_SEQUENCES, INFERENCE_SEQUENCES, INFERENCE_BATCH, INFERENCE_RUNS = 14, 69, 14, 3
 HIDDEN, LAYERS, DROPOUT = 64, 4, 0.2
 
 
@@ -54,9 +55,10 @@ def ccc_loss(pred, target):
     return (1 - ccc).mean()
 
 
-def epoch_flops(cell, input_size, bidirectional, output_size, windows):
-    """EmoFuse's analytic count (NetworkConfig.forwardFlops/backwardFlops) of one epoch:
-    `windows` windows of WINDOW_STEPS forward and backward, then the devel forward."""
+def flop_counts(cell, input_size, bidirectional, output_size, windows):
+    """EmoFuse's analytic count (NetworkConfig.forwardFlops/backwardFlops) of one epoch
+    (`windows` windows of WINDOW_STEPS forward and backward, then the devel forward) and of the
+    inference pass (INFERENCE_SEQUENCES whole sequences forward)."""
     dirs, g, h = (2 if bidirectional else 1), (3 if cell == "gru" else 4), HIDDEN
     gate_fwd, gate_bwd = (14, 17) if cell == "gru" else (17, 23)
 
@@ -76,8 +78,9 @@ def epoch_flops(cell, input_size, bidirectional, output_size, windows):
                 f += dirs * 2 * t * b * g * h * i
         return f + 4 * t * b * dirs * h * output_size
 
-    return (forward(WINDOW_STEPS, windows) + backward(WINDOW_STEPS, windows)
-            + forward(SEQUENCE_STEPS, DEVEL_SEQUENCES))
+    epoch = (forward(WINDOW_STEPS, windows) + backward(WINDOW_STEPS, windows)
+             + forward(SEQUENCE_STEPS, DEVEL_SEQUENCES))
+    return epoch, forward(SEQUENCE_STEPS, INFERENCE_SEQUENCES)
 
 
 def reset_peak_rss():
@@ -163,12 +166,15 @@ def run(cell, input_size, bidirectional, autoencoder, threads, epochs, seed):
     epoch_seconds, epoch_cpu = seconds / epochs, cpu / epochs
 
     model.eval()
-    start, cpu_start = time.perf_counter(), time.process_time()
-    with torch.no_grad():
-        for first in range(0, INFERENCE_SEQUENCES, INFERENCE_BATCH):
-            model(data[first:first + INFERENCE_BATCH])
-    infer_seconds, infer_cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    train_flops = epoch_flops(cell, d, bidirectional, out_size, len(windows))
+    runs = []
+    for _ in range(INFERENCE_RUNS):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        with torch.no_grad():
+            for first in range(0, INFERENCE_SEQUENCES, INFERENCE_BATCH):
+                model(data[first:first + INFERENCE_BATCH])
+        runs.append((time.perf_counter() - start, time.process_time() - cpu_start))
+    infer_seconds, infer_cpu = sorted(runs)[INFERENCE_RUNS // 2]
+    train_flops, infer_flops = flop_counts(cell, d, bidirectional, out_size, len(windows))
 
     return {
         "config": config_name(cell, d, bidirectional, autoencoder),
@@ -179,6 +185,7 @@ def run(cell, input_size, bidirectional, autoencoder, threads, epochs, seed):
         "train_cpu_gflops": round(train_flops / epoch_cpu / 1e9, 1),
         "inference_steps_per_second": round(INFERENCE_SEQUENCES * SEQUENCE_STEPS / infer_seconds),
         "inference_seconds": round(infer_seconds, 3), "inference_cpu_seconds": round(infer_cpu, 3),
+        "inference_gflops": round(infer_flops / infer_seconds / 1e9, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "last_epoch_loss": round(loss, 5),
         "torch": torch.__version__,

@@ -11,35 +11,47 @@ public enum Inference {
     /// the same CPU time as batches of 16 and 95 MB more peak memory, hence the cap.
     public static func predict(_ network: SequenceNetwork, sequences: [ModelSequence],
                                batchSize: Int = 16) -> [[Float]] {
-        precondition(batchSize > 0, "Inference.predict: batchSize must be positive")
-        let inputSize = network.config.inputSize, outputSize = network.config.outputSize
+        let outputSize = network.config.outputSize
         var results = [[Float]](repeating: [], count: sequences.count)
-        guard !sequences.isEmpty else { return results }
+        forEachOutput(network, sequences: sequences, batchSize: batchSize) { i, output, stride in
+            let rows = sequences[i].rows
+            var values = [Float](repeating: 0, count: rows * outputSize)
+            values.withUnsafeMutableBufferPointer { dst in
+                for t in 0..<rows {
+                    (dst.baseAddress! + t * outputSize).update(from: output + t * stride, count: outputSize)
+                }
+            }
+            results[i] = values
+        }
+        return results
+    }
+
+    /// Runs every sequence whole, batched as ``predict(_:sequences:batchSize:)`` describes, and
+    /// hands `body` each sequence's output where the batch holds it: `(index, row 0, row stride)`,
+    /// step `t`'s `outputSize` values at `row0 + t · stride`, valid until `body` returns.
+    static func forEachOutput(_ network: SequenceNetwork, sequences: [ModelSequence], batchSize: Int,
+                              _ body: (Int, UnsafePointer<Float>, Int) -> Void) {
+        precondition(batchSize > 0, "Inference.predict: batchSize must be positive")
+        guard !sequences.isEmpty else { return }
+        let inputSize = network.config.inputSize, outputSize = network.config.outputSize
         let order = sequences.indices.sorted { (sequences[$0].rows, $1) > (sequences[$1].rows, $0) }
         let batches = (sequences.count + batchSize - 1) / batchSize
         let perBatch = (sequences.count + batches - 1) / batches
         var rng = RandomSource(seed: 0)   // unused: no dropout at inference
         var first = 0
+        var previous: TrainingBatch?      // later batches are no larger: they reuse its memory
         while first < order.count {
             let chunk = order[first..<min(first + perBatch, order.count)]
             first += perBatch
             let batch = TrainingBatch(chunk.map { (sequences[$0], 0, sequences[$0].rows) },
-                                      inputSize: inputSize, outputSize: 0)
+                                      inputSize: inputSize, outputSize: 0, reusing: previous)
+            previous = batch
             let output = network.forward(batch.input, training: false, rng: &rng)
             let b = chunk.count
             for (j, i) in chunk.enumerated() {
-                let rows = sequences[i].rows
-                var values = [Float](repeating: 0, count: rows * outputSize)
-                values.withUnsafeMutableBufferPointer { dst in
-                    for t in 0..<rows {
-                        (dst.baseAddress! + t * outputSize)
-                            .update(from: output.pointer + (t * b + j) * outputSize, count: outputSize)
-                    }
-                }
-                results[i] = values
+                body(i, UnsafePointer(output.pointer + j * outputSize), b * outputSize)
             }
         }
-        return results
     }
 
     /// Global CCC over all frames with a label (single-output predictions and targets).
@@ -55,14 +67,21 @@ public enum Inference {
 
     /// Per-step reconstruction error `RE_t = (1/d) Σ_i (x_t,i − x̂_t,i)²` for every sequence.
     public static func reconstructionErrors(_ network: SequenceNetwork, sequences: [ModelSequence]) -> [[Float]] {
+        // Straight from the batch output: a 4097-wide reconstruction of every sequence is never
+        // materialised (69 sequences of 600 steps: 678 MB).
         let d = network.config.outputSize
-        let reconstructions = predict(network, sequences: sequences)
-        return zip(reconstructions, sequences).map { xHat, s in
-            (0..<s.rows).map { t in
-                var sum: Float = 0
-                for i in 0..<d { let e = s.inputs[t * d + i] - xHat[t * d + i]; sum += e * e }
-                return sum / Float(d)
+        var errors = [[Float]](repeating: [], count: sequences.count)
+        forEachOutput(network, sequences: sequences, batchSize: 16) { i, xHat, stride in
+            let s = sequences[i]
+            errors[i] = s.inputs.withUnsafeBufferPointer { x in
+                (0..<s.rows).map { t in
+                    var sum: Float = 0
+                    let xt = x.baseAddress! + t * d, yt = xHat + t * stride
+                    for k in 0..<d { let e = xt[k] - yt[k]; sum += e * e }
+                    return sum / Float(d)
+                }
             }
         }
+        return errors
     }
 }

@@ -70,9 +70,9 @@ public struct TrainingBatch {
     public var batchSize: Int { input.batchSize }
 
     /// Packs `pieces` (sequence, first row, row count) into one batch padded to the longest piece.
-    /// With `reusing` a batch of the same steps, size and widths, its buffers are overwritten
-    /// instead of allocating new ones (a training loop's batches are mostly of one shape; for a
-    /// 4097-wide input a fresh batch is 315 MB to fault in and zero).
+    /// With `reusing` a batch at least as large (same widths), its memory is overwritten instead
+    /// of allocating new buffers (for a 4097-wide input a fresh batch is 315 MB to fault in and
+    /// zero); the caller must be done with that batch.
     public init(_ pieces: [(sequence: ModelSequence, start: Int, length: Int)], inputSize: Int, outputSize: Int,
                 reusing previous: TrainingBatch? = nil) {
         let b = pieces.count
@@ -81,10 +81,15 @@ public struct TrainingBatch {
         // holds them once (`targets` is `input.values`; 315 MB less for a 4097-wide batch).
         let shared = outputSize == inputSize && pieces.allSatisfy { sameStorage($0.sequence.inputs, $0.sequence.targets) }
         let x: FloatBuffer, y: FloatBuffer, m: FloatBuffer
-        if let previous, previous.steps == steps, previous.batchSize == b,
-           previous.input.features == inputSize, previous.targets.count == steps * b * outputSize,
-           (previous.targets === previous.input.values) == shared {
-            x = previous.input.values; y = previous.targets; m = previous.mask
+        let (xCount, yCount, mCount) = (steps * b * inputSize, steps * b * outputSize, steps * b)
+        if let previous, previous.input.values.storage.count >= xCount,
+           previous.targets.storage.count >= yCount, previous.mask.storage.count >= mCount,
+           (previous.targets.pointer == previous.input.values.pointer) == shared {
+            // Prefixes of the previous batch's storage, whatever its shape: every row of this
+            // shape is written below (valid rows) or zeroed here (padded rows).
+            x = FloatBuffer(prefixOf: previous.input.values, count: xCount)
+            y = shared ? x : FloatBuffer(prefixOf: previous.targets, count: yCount)
+            m = FloatBuffer(prefixOf: previous.mask, count: mCount)
             // Padded rows: inputs, targets and mask zero, as in a fresh batch.
             for (j, piece) in pieces.enumerated() where piece.length < steps {
                 for t in piece.length..<steps {
@@ -94,9 +99,9 @@ public struct TrainingBatch {
                 }
             }
         } else {
-            x = FloatBuffer(count: steps * b * inputSize)
-            y = shared ? x : FloatBuffer(count: steps * b * outputSize)
-            m = FloatBuffer(count: steps * b)
+            x = FloatBuffer(count: xCount)
+            y = shared ? x : FloatBuffer(count: yCount)
+            m = FloatBuffer(count: mCount)
         }
         for (j, piece) in pieces.enumerated() {
             piece.sequence.inputs.withUnsafeBufferPointer { src in

@@ -115,11 +115,12 @@ public enum Trainer {
             while first < order.count {
                 let chunk = order[first..<min(first + options.batchSize, order.count)]
                 first += options.batchSize
-                // Batch and loss-gradient buffers are reused while the shape stays the same, and
-                // released before a batch of another shape is allocated (peak memory unchanged).
+                // Batch and loss-gradient memory is reused by every batch that fits in it (an
+                // epoch's last, partial batch included), and released before a larger one is
+                // allocated (peak memory unchanged).
                 let pieces = chunk.map { (sequence: train[$0.subject], start: $0.start, length: $0.length) }
                 let steps = pieces.map(\.length).max() ?? 0
-                if let r = reusable, r.steps != steps || r.batchSize != pieces.count {
+                if let r = reusable, r.input.values.storage.count < steps * pieces.count * data.inputSize {
                     reusable = nil; lossGradient = nil
                 }
                 let batch = TrainingBatch(pieces, inputSize: data.inputSize, outputSize: data.outputSize,
@@ -129,9 +130,7 @@ public enum Trainer {
                     + config.backwardFlops(steps: steps, batch: pieces.count).total
                 network.zeroGradients()
                 let output = network.forward(batch.input, training: true, rng: &rng)
-                let grad = lossGradient.flatMap { $0.count == output.count ? $0 : nil }
-                    ?? FloatBuffer(count: output.count)
-                lossGradient = grad
+                let grad = FloatBuffer.reused(&lossGradient, count: output.count)
                 let loss = sequenceLoss(lossKind, predictions: output, targets: batch.targets, mask: batch.mask,
                                         steps: batch.steps, batchSize: batch.batchSize,
                                         outputs: data.outputSize, gradient: grad)
