@@ -6,10 +6,14 @@ import PackageDescription
 // libm call and GEMM runs ~100x slower). The flags are confined to the engine target; the
 // domain target, which parses user files, keeps Swift's bounds and overflow checks.
 // `-Ounchecked` also applies to debug builds, so `swift test` does not crawl.
+// The AVX-512 micro-kernel is compiled for x86-64-v4 in a target of its own and called only on
+// CPUs that have AVX-512 (checked at run time); everything else stays x86-64-v3.
 #if arch(x86_64)
 let engineFlags: [String] = ["-Ounchecked", "-Xcc", "-march=x86-64-v3"]
+let avx512Flags: [String] = ["-Ounchecked", "-Xcc", "-march=x86-64-v4"]
 #else
 let engineFlags: [String] = ["-Ounchecked"]
+let avx512Flags: [String] = ["-Ounchecked"]
 #endif
 
 let package = Package(
@@ -27,7 +31,13 @@ let package = Package(
         // The numerical engine: buffers, GEMM, GRU/LSTM, losses, Adam, safetensors.
         .target(
             name: "SeqNet",
+            dependencies: ["SeqNetAVX512"],
             swiftSettings: [.unsafeFlags(engineFlags)]
+        ),
+        // SeqNet's GEMM micro-kernel for AVX-512 CPUs (x86-64 only; empty elsewhere).
+        .target(
+            name: "SeqNetAVX512",
+            swiftSettings: [.unsafeFlags(avx512Flags)]
         ),
         // The domain: MuSe-layout datasets, the three stages, experiments, reports, synthesis.
         .target(

@@ -1,4 +1,7 @@
 import Dispatch
+#if arch(x86_64)
+import SeqNetAVX512
+#endif
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -17,7 +20,8 @@ public enum Transpose: Sendable {
 ///   of operations whatever the split, so results do not depend on `threads`.
 ///
 /// Any sizes (0 included) and leading dimensions are accepted. Implementation: 6×16 register tile of
-/// `SIMD8<Float>` FMAs over k-blocks of at most 256 (512 or 1024 when C has ≥ 2¹⁹ elements and
+/// `SIMD8<Float>` FMAs (on AVX-512 CPUs, full 6×32 blocks in one `SIMD16<Float>` tile, same bits:
+/// `GemmKernels`) over k-blocks of at most 256 (512 or 1024 when C has ≥ 2¹⁹ elements and
 /// k > 1024);
 /// op(B) is packed into 16-wide panels, or read in place when it is not transposed, m ≤ 512 and
 /// k·n ≤ 2¹⁸;
@@ -28,8 +32,18 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                  threads: Int = 1) {
+    gemm(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+         threads: threads, avx512: GemmKernels.useAVX512)
+}
+
+/// As the public `gemm`, with the micro-kernel chosen by the caller (`avx512` only where
+/// `GemmKernels.cpuHasAVX512`): the tests compare the two kernels' bits.
+func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, avx512: Bool) {
     precondition(beta == 0 || beta == 1, "gemm: beta must be 0 or 1")
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+    precondition(!avx512 || GemmKernels.cpuHasAVX512, "gemm: the AVX-512 kernel needs an AVX-512 CPU")
     if m == 0 || n == 0 { return }
     if k == 0 {
         if beta == 0 { zeroRows(c, ldc: ldc, m: m, n: n) }
@@ -37,7 +51,7 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
     }
     let op = GemmOperands(transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb,
                           packedB: nil, accumulate: beta != 0, c: c, ldc: ldc,
-                          plan: GemmPlan(transA: transA, transB: transB, m: m, n: n, k: k))
+                          plan: GemmPlan(transA: transA, transB: transB, m: m, n: n, k: k), avx512: avx512)
     runSplit(op, m: m, n: n, threads: threads)
 }
 
@@ -60,7 +74,8 @@ public func gemm(_ transA: Transpose, m: Int, a: UnsafePointer<Float>, lda: Int,
     let op = GemmOperands(transA: transA, transB: packedB.transB, k: k, a: a, lda: lda,
                           b: packedB.storage.pointer, ldb: 16,
                           packedB: packedB, accumulate: beta != 0, c: c, ldc: ldc,
-                          plan: GemmPlan(kc: packedB.blockDepth, nc: n, bInPlace: false))
+                          plan: GemmPlan(kc: packedB.blockDepth, nc: n, bInPlace: false),
+                          avx512: GemmKernels.useAVX512)
     runSplit(op, m: m, n: n, threads: threads)
 }
 
@@ -121,6 +136,8 @@ struct GemmOperands: @unchecked Sendable {
     var c: UnsafeMutablePointer<Float>
     var ldc: Int
     var plan: GemmPlan
+    /// Full 6×32 blocks go to the AVX-512 kernel (same bits as two 6×16 AVX2 tiles).
+    var avx512: Bool
 }
 
 /// Splits C among threads when the product is big enough, and runs the tiles.
@@ -155,6 +172,7 @@ private func runSplit(_ op: GemmOperands, m: Int, n: Int, threads: Int) {
 /// Computes `C[i0..<i1, j0..<j1]`; `j0` is a multiple of 16.
 private func gemmTile(_ op: GemmOperands, i0: Int, i1: Int, j0: Int, j1: Int) {
     let plan = op.plan, k = op.k
+    let wide = op.avx512
     let packsB = op.packedB == nil && (!plan.bInPlace || (j1 &- j0) % 16 != 0)
     let scratch: GemmScratch? = packsB || op.transA == .transposed ? GemmScratch.current : nil
     var jc = j0
@@ -205,6 +223,17 @@ private func gemmTile(_ op: GemmOperands, i0: Int, i1: Int, j0: Int, j1: Int) {
                     let cRow = op.c + (i &* op.ldc &+ jc)
                     var jp = 0
                     while jp < panels {
+                        #if arch(x86_64)
+                        // Two full panels side by side for a full 6-row tile: the AVX-512 kernel
+                        // (same per-element FMA chains, same bits).
+                        if wide && rows == 6 && jp &+ 1 < fullPanels && (jp &+ 2) &* 16 <= ncur {
+                            avx512Kernel6x32(kcur, aDesc.base, aDesc.rowStride, aDesc.kStride,
+                                             bBase + jp &* bPanelStride, bBase + (jp &+ 1) &* bPanelStride,
+                                             bld, cRow + jp &* 16, op.ldc, accumulate)
+                            jp &+= 2
+                            continue
+                        }
+                        #endif
                         let cols = min(16, ncur &- jp &* 16)
                         let full = jp < fullPanels
                         runMicroKernel(rows: rows, kc: kcur, a: aDesc,

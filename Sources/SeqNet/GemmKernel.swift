@@ -1,3 +1,5 @@
+import Foundation
+
 // The register-tile micro-kernel of `gemm`: C[rows×16] (+)= A[rows×kc] · B[kc×16].
 //
 // Written in portable Swift SIMD (`SIMD8<Float>`, `addingProduct`): with AVX2+FMA code generation
@@ -146,4 +148,26 @@ func runMicroKernel(rows: Int, kc: Int, a: KernelA, b: UnsafePointer<Float>, ldb
     case 2: kernel2(kc, a, b, ldb, c, ldc, cols, accumulate)
     default: kernel1(kc, a, b, ldb, c, ldc, cols, accumulate)
     }
+}
+
+/// Which micro-kernels `gemm` runs.
+public enum GemmKernels {
+    /// Whether this CPU runs AVX-512 (Linux on x86-64: `avx512f` among the flags of
+    /// /proc/cpuinfo, which the kernel lists only when it also saves the AVX-512 state).
+    public static let cpuHasAVX512: Bool = {
+        #if arch(x86_64) && os(Linux)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        return flags.split(separator: " ").contains("avx512f")
+        #else
+        return false
+        #endif
+    }()
+
+    /// Whether full 6×32 blocks go to the AVX-512 kernel (`SeqNetAVX512`) rather than two calls
+    /// of the 6×16 AVX2 kernel. Both compute every element by the same FMA chain, so results are
+    /// bit-identical either way. On where the CPU has AVX-512, unless the environment variable
+    /// `EMOFUSE_GEMM_KERNEL=avx2` turns it off (to measure the difference).
+    public static let useAVX512: Bool =
+        cpuHasAVX512 && ProcessInfo.processInfo.environment["EMOFUSE_GEMM_KERNEL"] != "avx2"
 }

@@ -118,7 +118,10 @@ struct SlurmTests {
         }
         #expect(!after.contains { $0.state == "queued" || $0.state == "running" }, "\(after.map { "\($0.name) \($0.state)" })")
         #expect(after.contains { $0.state != "done" }, "cancelled before the end")
-        #expect(after.filter { $0.state == "done" }.allSatisfy { $0.role == .autoencoder || !running.map(\.name).contains($0.name) })
+        // A model seen running may still finish before scancel reaches its task (the tiny models
+        // train in a fraction of a second), so "done" is not checked against `running`: a task
+        // killed mid-way that were marked done would not be rerun, and the byte comparison with
+        // the local run below would catch it.
         // Resubmit: only what is not done runs; the bytes are the local run's.
         try Self.cli(args)
         let all = try JSONFiles.decode([SlurmArrayJob].self, from: Data(contentsOf: run.appendingPathComponent("slurm/submitted.json")))

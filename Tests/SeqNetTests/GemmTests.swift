@@ -178,6 +178,38 @@ private func checkProduct(_ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: I
         }
     }
 
+    /// The AVX-512 kernel gives exactly the AVX2 kernel's bits (every layout, beta 0 and 1, B in
+    /// place or packed, deep k-blocks, 1 and 2 threads), so a result does not depend on whether
+    /// the machine has AVX-512. Runs only on an AVX-512 CPU: elsewhere only the AVX2 kernel exists.
+    @Test(.enabled(if: GemmKernels.cpuHasAVX512, "this CPU has no AVX-512: only the AVX2 kernel runs here"))
+    func avx512KernelMatchesAVX2Bitwise() {
+        var rng = RandomSource(seed: 41)
+        let shapes = GemmTests.shapes + [(64, 64, 256), (14, 192, 64), (701, 37, 300), (40, 301, 400),
+                                         (600, 200, 1100), (19, 512, 700)]
+        for (ta, tb) in GemmTests.layouts {
+            for (s, (m, n, k)) in shapes.enumerated() {
+                let pad = s % 2 == 0 ? 0 : 5
+                let a = ta == .none ? PaddedMatrix(rows: m, cols: k, pad: pad, rng: &rng)
+                                    : PaddedMatrix(rows: k, cols: m, pad: pad, rng: &rng)
+                let b = tb == .none ? PaddedMatrix(rows: k, cols: n, pad: pad, rng: &rng)
+                                    : PaddedMatrix(rows: n, cols: k, pad: pad, rng: &rng)
+                for beta: Float in [0, 1] {
+                    let start = FloatBuffer(count: m * n)
+                    for i in 0..<start.count { start[i] = rng.uniform(-1, 1) }
+                    var results: [[Float]] = []
+                    for (avx512, threads) in [(false, 1), (true, 1), (true, 2)] {
+                        let c = start.copy()
+                        gemm(ta, tb, m: m, n: n, k: k, a: a.buffer.pointer, lda: a.ld, b: b.buffer.pointer,
+                             ldb: b.ld, beta: beta, c: c.pointer, ldc: n, threads: threads, avx512: avx512)
+                        results.append(c.array)
+                    }
+                    #expect(results[1] == results[0], "\(ta)\(tb) \(m)x\(n)x\(k) beta \(beta)")
+                    #expect(results[2] == results[0], "2 threads: \(ta)\(tb) \(m)x\(n)x\(k) beta \(beta)")
+                }
+            }
+        }
+    }
+
     /// Products running at the same time on different threads (each with its own scratch) agree
     /// with the same products run one after another.
     @Test func concurrentCallersDoNotShareScratch() {
