@@ -120,8 +120,8 @@ public final class SequenceNetwork: @unchecked Sendable {
     /// With `training` true, dropout is applied (masks drawn from `rng`) and activations are kept for `backward`;
     /// `batch.values` is then retained and read again by `backward`, so it must not change in between.
     /// An inference forward (`training` false) uses separate, smaller buffers and leaves the last
-    /// training forward's state intact. The result is the caller's: the network reuses a training
-    /// result's memory for a later training forward only once the caller no longer holds it.
+    /// training forward's state intact. The result is the caller's: the network reuses a result's
+    /// memory for a later forward of the same kind only once the caller no longer holds it.
     public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RandomSource) -> FloatBuffer {
         precondition(batch.features == config.inputSize,
                      "SequenceNetwork.forward: batch has \(batch.features) features, network expects \(config.inputSize)")
