@@ -38,9 +38,11 @@ flags() {
 }
 
 : > "$OUT"
-for threads in $THREADS; do
-    for config in $CONFIGS; do
-        for pair in $(seq "$PAIRS"); do
+# Thread counts are interleaved too (config by config, pair by pair), so the 2-over-1-thread
+# ratios compare runs minutes apart, not a first half of the script with a second half.
+for config in $CONFIGS; do
+    for pair in $(seq "$PAIRS"); do
+        for threads in $THREADS; do
             # shellcheck disable=SC2046
             "$BIN" bench train --threads "$threads" --epochs "$EPOCHS" $(flags "$config") \
                 | sed "s/^{/{\"side\":\"emofuse\",\"pair\":$pair,/" >> "$OUT"
@@ -93,9 +95,10 @@ for c in configs:
               f"| {median(ps, 'torch', 'inference_gflops'):.1f} ({share('torch'):.0%}) |")
 if len(threads) > 1:
     print()
-    print(f"EmoFuse {threads[-1]} threads over {threads[0]} (median s/epoch ratio):")
+    print(f"EmoFuse {threads[-1]} threads over {threads[0]} (s/epoch ratio within each pair, median and min–max):")
     for c in configs:
-        a = [r["epoch_seconds"] for r in runs if r["config"] == c and r["side"] == "emofuse" and r["threads"] == threads[0]]
-        b = [r["epoch_seconds"] for r in runs if r["config"] == c and r["side"] == "emofuse" and r["threads"] == threads[-1]]
-        if a and b: print(f"- {c}: {statistics.median(a) / statistics.median(b):.2f}×")
+        one = {r["pair"]: r["epoch_seconds"] for r in runs if r["config"] == c and r["side"] == "emofuse" and r["threads"] == threads[0]}
+        many = {r["pair"]: r["epoch_seconds"] for r in runs if r["config"] == c and r["side"] == "emofuse" and r["threads"] == threads[-1]}
+        v = [one[p] / many[p] for p in one if p in many]
+        if v: print(f"- {c}: {statistics.median(v):.2f}× ({min(v):.2f}–{max(v):.2f})")
 PY
