@@ -65,11 +65,11 @@ public final class SequenceNetwork: @unchecked Sendable {
     var inferenceWorkspace: Workspace?
     /// What `backward` needs from the last training forward.
     private var pending: PendingPass?
-    /// The storage of the last training forward's result, reused by the next one that fits once
-    /// the caller has let go of it (a 4097-wide output is 315 MB per batch to fault in and zero).
-    private var trainingOutput: FloatBuffer?
-    /// The same for inference forwards (until the next training forward).
-    private var inferenceOutput: FloatBuffer?
+    /// The storage of the last forward's result (training or inference: one slot, so the devel
+    /// prediction between epochs uses the training output's memory), reused by the next forward
+    /// that fits once the caller has let go of it (a 4097-wide output is 315 MB per batch to
+    /// fault in and zero).
+    private var lastOutput: FloatBuffer?
 
     private struct PendingPass {
         let steps: Int
@@ -155,15 +155,7 @@ public final class SequenceNetwork: @unchecked Sendable {
         }
 
         let H = config.hiddenSize, dirs = directions, width = dirs * H
-        // A kept inference result is dropped when training resumes: it would add to the peak
-        // memory of the next training epoch.
-        let result: FloatBuffer
-        if training {
-            inferenceOutput = nil
-            result = FloatBuffer.reused(&trainingOutput, count: rows * config.outputSize)
-        } else {
-            result = FloatBuffer.reused(&inferenceOutput, count: rows * config.outputSize)
-        }
+        let result = FloatBuffer.reused(&lastOutput, count: rows * config.outputSize)
         batch.lengths.withUnsafeBufferPointer { lengthsBuffer in
             let lengths = masked ? lengthsBuffer.baseAddress : nil
             var x = UnsafePointer(input.pointer), xStride = config.inputSize
@@ -291,8 +283,7 @@ public final class SequenceNetwork: @unchecked Sendable {
     public func releaseWorkspaces() {
         trainingWorkspace = nil
         inferenceWorkspace = nil
-        trainingOutput = nil
-        inferenceOutput = nil
+        lastOutput = nil
         pending = nil
     }
 }

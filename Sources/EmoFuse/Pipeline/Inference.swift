@@ -9,11 +9,12 @@ public enum Inference {
     /// Every row of a batch is computed independently of the others, so the results do not
     /// depend on the batching (bit for bit). One batch of all 69 sequences of the bench measured
     /// the same CPU time as batches of 16 and 95 MB more peak memory, hence the cap.
+    /// With `reusing` a batch the caller is done with, its memory holds the batches.
     public static func predict(_ network: SequenceNetwork, sequences: [ModelSequence],
-                               batchSize: Int = 16) -> [[Float]] {
+                               batchSize: Int = 16, reusing batch: TrainingBatch? = nil) -> [[Float]] {
         let outputSize = network.config.outputSize
         var results = [[Float]](repeating: [], count: sequences.count)
-        forEachOutput(network, sequences: sequences, batchSize: batchSize) { i, output, stride in
+        forEachOutput(network, sequences: sequences, batchSize: batchSize, reusing: batch) { i, output, stride in
             let rows = sequences[i].rows
             var values = [Float](repeating: 0, count: rows * outputSize)
             values.withUnsafeMutableBufferPointer { dst in
@@ -30,6 +31,7 @@ public enum Inference {
     /// hands `body` each sequence's output where the batch holds it: `(index, row 0, row stride)`,
     /// step `t`'s `outputSize` values at `row0 + t · stride`, valid until `body` returns.
     static func forEachOutput(_ network: SequenceNetwork, sequences: [ModelSequence], batchSize: Int,
+                              reusing batch: TrainingBatch? = nil,
                               _ body: (Int, UnsafePointer<Float>, Int) -> Void) {
         precondition(batchSize > 0, "Inference.predict: batchSize must be positive")
         guard !sequences.isEmpty else { return }
@@ -39,7 +41,7 @@ public enum Inference {
         let perBatch = (sequences.count + batches - 1) / batches
         var rng = RandomSource(seed: 0)   // unused: no dropout at inference
         var first = 0
-        var previous: TrainingBatch?      // later batches are no larger: they reuse its memory
+        var previous = batch              // later batches are no larger: they reuse the first's memory
         while first < order.count {
             let chunk = order[first..<min(first + perBatch, order.count)]
             first += perBatch

@@ -70,9 +70,9 @@ public struct TrainingBatch {
     public var batchSize: Int { input.batchSize }
 
     /// Packs `pieces` (sequence, first row, row count) into one batch padded to the longest piece.
-    /// With `reusing` a batch at least as large (same widths), its memory is overwritten instead
-    /// of allocating new buffers (for a 4097-wide input a fresh batch is 315 MB to fault in and
-    /// zero); the caller must be done with that batch.
+    /// With `reusing` another batch, its memory is overwritten wherever it has room instead of
+    /// allocating new buffers (for a 4097-wide input a fresh batch is 315 MB to fault in and zero);
+    /// the caller must be done with that batch.
     public init(_ pieces: [(sequence: ModelSequence, start: Int, length: Int)], inputSize: Int, outputSize: Int,
                 reusing previous: TrainingBatch? = nil) {
         let b = pieces.count
@@ -80,16 +80,19 @@ public struct TrainingBatch {
         // An auto-encoder's targets are its inputs (the same array storage): the batch then
         // holds them once (`targets` is `input.values`; 315 MB less for a 4097-wide batch).
         let shared = outputSize == inputSize && pieces.allSatisfy { sameStorage($0.sequence.inputs, $0.sequence.targets) }
-        let x: FloatBuffer, y: FloatBuffer, m: FloatBuffer
         let (xCount, yCount, mCount) = (steps * b * inputSize, steps * b * outputSize, steps * b)
-        if let previous, previous.input.values.storage.count >= xCount,
-           previous.targets.storage.count >= yCount, previous.mask.storage.count >= mCount,
-           (previous.targets.pointer == previous.input.values.pointer) == shared {
-            // Prefixes of the previous batch's storage, whatever its shape: every row of this
-            // shape is written below (valid rows) or zeroed here (padded rows).
-            x = FloatBuffer(prefixOf: previous.input.values, count: xCount)
-            y = shared ? x : FloatBuffer(prefixOf: previous.targets, count: yCount)
-            m = FloatBuffer(prefixOf: previous.mask, count: mCount)
+        // Prefixes of the previous batch's storage where it has room, whatever its shape or kind
+        // (a training batch's memory serves the devel prediction that follows): every row of this
+        // shape is written below (valid rows) or zeroed here (padded rows).
+        func reused(_ buffer: FloatBuffer?, _ count: Int) -> FloatBuffer {
+            guard let buffer, buffer.storage.count >= count else { return FloatBuffer(count: count) }
+            return FloatBuffer(prefixOf: buffer, count: count)
+        }
+        let separateTargets = previous.map { $0.targets.pointer != $0.input.values.pointer } ?? false
+        let x = reused(previous?.input.values, xCount)
+        let y = shared ? x : reused(separateTargets ? previous?.targets : nil, yCount)
+        let m = reused(previous?.mask, mCount)
+        if previous != nil {
             // Padded rows: inputs, targets and mask zero, as in a fresh batch.
             for (j, piece) in pieces.enumerated() where piece.length < steps {
                 for t in piece.length..<steps {
@@ -98,10 +101,6 @@ public struct TrainingBatch {
                     m[t * b + j] = 0
                 }
             }
-        } else {
-            x = FloatBuffer(count: xCount)
-            y = shared ? x : FloatBuffer(count: yCount)
-            m = FloatBuffer(count: mCount)
         }
         for (j, piece) in pieces.enumerated() {
             piece.sequence.inputs.withUnsafeBufferPointer { src in

@@ -139,9 +139,10 @@ public enum Trainer {
                 adam.step()
                 lossSum += loss; lossCount += 1
             }
-            reusable = nil; lossGradient = nil    // not held while the devel forward runs
+            // The devel prediction reuses the batch memory (and the loss gradient stays for the
+            // next epoch): a 4097-wide batch is 315 MB to fault in again, serially, every epoch.
             let metric = evaluate(network, sequences: devel, objective: objective, outputSize: data.outputSize,
-                                  threads: options.threads)
+                                  threads: options.threads, reusing: reusable)
             flops += devel.reduce(0) { $0 + config.forwardFlops(steps: $1.rows, batch: 1).total }
             let margin = best.isFinite ? abs(best) * options.minRelativeImprovement : 0
             let improved = objective.higherIsBetter ? metric > best + margin : metric < best - margin
@@ -170,8 +171,8 @@ public enum Trainer {
 
     /// Devel metric: global CCC over all labelled frames (regression) or mean squared reconstruction error.
     public static func evaluate(_ network: SequenceNetwork, sequences: [ModelSequence], objective: Objective,
-                                outputSize: Int, threads: Int = 1) -> Double {
-        let predictions = Inference.predict(network, sequences: sequences)
+                                outputSize: Int, threads: Int = 1, reusing batch: TrainingBatch? = nil) -> Double {
+        let predictions = Inference.predict(network, sequences: sequences, reusing: batch)
         switch objective {
         case .regression:
             return Inference.ccc(predictions: predictions, sequences: sequences)
