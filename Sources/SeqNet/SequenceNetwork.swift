@@ -121,7 +121,7 @@ public final class SequenceNetwork: @unchecked Sendable {
     /// `batch.values` is then retained and read again by `backward`, so it must not change in between.
     /// An inference forward (`training` false) uses separate, smaller buffers and leaves the last
     /// training forward's state intact. The result is the caller's: the network reuses a result's
-    /// memory for a later forward of the same kind only once the caller no longer holds it.
+    /// memory for a later forward (of either kind) only once the caller no longer holds it.
     public func forward(_ batch: SequenceBatch, training: Bool, rng: inout RandomSource) -> FloatBuffer {
         precondition(batch.features == config.inputSize,
                      "SequenceNetwork.forward: batch has \(batch.features) features, network expects \(config.inputSize)")

@@ -1,6 +1,6 @@
 // The AVX-512 micro-kernel of SeqNet's GEMM, in its own target because it is compiled for
 // x86-64-v4 (AVX-512) while the engine is compiled for x86-64-v3 (AVX2 + FMA): SeqNet calls it
-// only after checking that the CPU has AVX-512 (`GemmKernels.avx512` in SeqNet).
+// only after checking that the CPU has AVX-512 (`GemmKernels.useAVX512` in SeqNet).
 //
 // It computes what two side-by-side calls of SeqNet's 6×16 AVX2 kernel compute, with the same
 // per-element FMA chain `acc = fma(a[r,p], b[p,j], acc)` for p = 0 … kc-1 from 0, then stored or

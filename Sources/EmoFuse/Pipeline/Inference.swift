@@ -1,5 +1,8 @@
 /// Running a trained network over whole sequences.
 public enum Inference {
+    /// The most sequences one batch holds (see ``predict(_:sequences:batchSize:reusing:)``).
+    public static let defaultBatchSize = 16
+
     /// Predicts every sequence whole (no windows). Returns one `rows × outputSize` row-major
     /// array per sequence, in the order given.
     ///
@@ -11,7 +14,7 @@ public enum Inference {
     /// the same CPU time as batches of 16 and 95 MB more peak memory, hence the cap.
     /// With `reusing` a batch the caller is done with, its memory holds the batches.
     public static func predict(_ network: SequenceNetwork, sequences: [ModelSequence],
-                               batchSize: Int = 16, reusing batch: TrainingBatch? = nil) -> [[Float]] {
+                               batchSize: Int = defaultBatchSize, reusing batch: TrainingBatch? = nil) -> [[Float]] {
         let outputSize = network.config.outputSize
         var results = [[Float]](repeating: [], count: sequences.count)
         forEachOutput(network, sequences: sequences, batchSize: batchSize, reusing: batch) { i, output, stride in
@@ -27,7 +30,7 @@ public enum Inference {
         return results
     }
 
-    /// Runs every sequence whole, batched as ``predict(_:sequences:batchSize:)`` describes, and
+    /// Runs every sequence whole, batched as ``predict(_:sequences:batchSize:reusing:)`` describes, and
     /// hands `body` each sequence's output where the batch holds it: `(index, row 0, row stride)`,
     /// step `t`'s `outputSize` values at `row0 + t · stride`, valid until `body` returns.
     static func forEachOutput(_ network: SequenceNetwork, sequences: [ModelSequence], batchSize: Int,
@@ -73,7 +76,7 @@ public enum Inference {
         // materialised (69 sequences of 600 steps: 678 MB).
         let d = network.config.outputSize
         var errors = [[Float]](repeating: [], count: sequences.count)
-        forEachOutput(network, sequences: sequences, batchSize: 16) { i, xHat, stride in
+        forEachOutput(network, sequences: sequences, batchSize: defaultBatchSize) { i, xHat, stride in
             let s = sequences[i]
             errors[i] = s.inputs.withUnsafeBufferPointer { x in
                 (0..<s.rows).map { t in
