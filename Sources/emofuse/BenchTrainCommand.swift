@@ -32,9 +32,12 @@ struct BenchTrainCommand: ParsableCommand {
             CPU second. `gemm_peak_gflops` / `gemm_peak_cpu_gflops`: the best figure of `bench \
             gemm` on its two largest input-projection shapes, measured in this process with the \
             same threads; `share_of_gemm_peak` (wall) and `cpu_share_of_gemm_peak` compare them. \
-            Inference: `Inference.predict` over 69 whole 600-step sequences (sorted, 5 batches of 14), \
-            3 runs, the median reported; `inference_gflops` counts their forward FLOPs the same way \
-            and `inference_share_of_gemm_peak` compares it with the GEMM's best figure. \
+            Inference: what `emofuse run` computes of a trained model over 69 whole 600-step \
+            sequences (sorted, 5 batches of 14): `Inference.predict` for regressors, the per-step \
+            reconstruction error (`Inference.reconstructionErrors`) for auto-encoders; 3 runs, the \
+            median reported; `inference_gflops` counts their forward FLOPs the same way (the RE's \
+            subtraction and sum are not counted) and `inference_share_of_gemm_peak` compares it \
+            with the GEMM's best figure. \
             `peak_rss_mb` is the process's peak resident memory while that configuration ran. \
             Without configuration options it runs BiGRU-89, BiGRU-4097, BiGRU-AE-89, BiLSTM-89 \
             and GRU-89 (unidirectional), each in its own process. On a machine shared with other \
@@ -188,8 +191,13 @@ struct TrainBench {
         let network = result.network
         // Three runs, the median reported (the first runs on freshly allocated buffers, as
         // `emofuse run`'s prediction after training does).
+        // An auto-encoder's product output is its per-step RE (`emofuse run` writes that feature
+        // set), computed from the batch output; a regressor's is its prediction.
         let inferRuns = (0..<TrainBench.inferenceRuns).map { _ in
-            EngineBench.timed(1) { _ = Inference.predict(network, sequences: data.sequences) }
+            EngineBench.timed(1) {
+                _ = config.autoencoder ? Inference.reconstructionErrors(network, sequences: data.sequences)
+                                       : Inference.predict(network, sequences: data.sequences)
+            }
         }.sorted { $0.wall < $1.wall }
         let (inferWall, inferCPU) = inferRuns[inferRuns.count / 2]
         let inferSteps = Double(data.sequences.reduce(0) { $0 + $1.rows })

@@ -8,8 +8,9 @@ every epoch (as EmoFuse's Trainer does for early stopping; part of the epoch), n
 head, Adam (lr 1e-3). Regressors: 1 output, CCC loss per window averaged over the batch;
 auto-encoders (--autoencoder): output = input, MSE. One warm-up epoch, then --epochs timed epochs
 (epoch_seconds: mean wall time; epoch_cpu_seconds: mean process CPU time). Inference: forward only
-over 69 whole 600-step sequences in 5 batches of 14 (as EmoFuse's Inference.predict), under
-torch.no_grad(), 3 times (the median run is reported). train_gflops and inference_gflops use
+over 69 whole 600-step sequences in 5 batches of 14 (as EmoFuse's Inference), under
+torch.no_grad(), 3 times (the median run is reported); an auto-encoder's inference also computes
+each step's reconstruction error mean((x - x_hat)^2), the output EmoFuse's product keeps. train_gflops and inference_gflops use
 EmoFuse's analytic count of the same network's work (see `emofuse bench train --help`), so the
 two sides divide the same number.
 
@@ -171,7 +172,10 @@ def run(cell, input_size, bidirectional, autoencoder, threads, epochs, seed):
         start, cpu_start = time.perf_counter(), time.process_time()
         with torch.no_grad():
             for first in range(0, INFERENCE_SEQUENCES, INFERENCE_BATCH):
-                model(data[first:first + INFERENCE_BATCH])
+                x = data[first:first + INFERENCE_BATCH]
+                out = model(x)
+                if autoencoder:
+                    ((x - out) ** 2).mean(dim=-1)
         runs.append((time.perf_counter() - start, time.process_time() - cpu_start))
     infer_seconds, infer_cpu = sorted(runs)[INFERENCE_RUNS // 2]
     train_flops, infer_flops = flop_counts(cell, d, bidirectional, out_size, len(windows))

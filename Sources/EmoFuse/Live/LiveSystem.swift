@@ -68,18 +68,12 @@ public final class LiveSystem: @unchecked Sendable {
             var matrix = assemble(model, rows: rows, recording: recording, outputs: outputs)
             model.card.normalizer.apply(&matrix)
             let sequence = ModelSequence(id: "recording", partition: .devel, rows: rows, inputs: matrix, targets: [])
-            let out = Inference.predict(model.network, sequences: [sequence], batchSize: 1)[0]
             if model.card.role == .autoencoder {
-                let d = model.network.config.outputSize
-                let errors = matrix.withUnsafeBufferPointer { x in
-                    out.withUnsafeBufferPointer { y in
-                        (0..<rows).map { t in reconstructionError(x.baseAddress! + t * d, y.baseAddress! + t * d, count: d) }
-                    }
-                }
+                let errors = Inference.reconstructionErrors(model.network, sequences: [sequence])[0]
                 outputs.append(errors)
                 res[model.name] = errors
             } else {
-                outputs.append(out)
+                outputs.append(Inference.predict(model.network, sequences: [sequence], batchSize: 1)[0])
             }
         }
         return Trace(values: outputs.last!, reconstructionErrors: res, timestamps: recording.timestamps)
@@ -134,15 +128,6 @@ public final class LiveSystem: @unchecked Sendable {
         }
         return matrix
     }
-}
-
-/// The per-step reconstruction error `(1/d) Σ_i (x_i − x̂_i)²`, summed in order as
-/// ``Inference/reconstructionErrors(_:sequences:)`` does (so streamed and offline REs agree).
-@inline(__always)
-func reconstructionError(_ x: UnsafePointer<Float>, _ xHat: UnsafePointer<Float>, count d: Int) -> Float {
-    var sum: Float = 0
-    for i in 0..<d { let e = x[i] - xHat[i]; sum += e * e }
-    return sum / Float(d)
 }
 
 /// A recording's raw feature sets: per set, `rows × width` values row-major, NaN (or a missing

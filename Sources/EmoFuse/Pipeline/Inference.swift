@@ -77,16 +77,48 @@ public enum Inference {
         let d = network.config.outputSize
         var errors = [[Float]](repeating: [], count: sequences.count)
         forEachOutput(network, sequences: sequences, batchSize: defaultBatchSize) { i, xHat, stride in
-            let s = sequences[i]
-            errors[i] = s.inputs.withUnsafeBufferPointer { x in
-                (0..<s.rows).map { t in
-                    var sum: Float = 0
-                    let xt = x.baseAddress! + t * d, yt = xHat + t * stride
-                    for k in 0..<d { let e = xt[k] - yt[k]; sum += e * e }
-                    return sum / Float(d)
+            let rows = sequences[i].rows
+            errors[i] = sequences[i].inputs.withUnsafeBufferPointer { x in
+                [Float](unsafeUninitializedCapacity: rows) { out, count in
+                    reconstructionErrorRows(x.baseAddress!, xHat, rows: rows, count: d, stride: stride,
+                                         into: out.baseAddress!)
+                    count = rows
                 }
             }
         }
         return errors
+    }
+}
+
+/// The per-step reconstruction error `(1/d) Σ_i (x_i − x̂_i)²`, summed in order over `i` (the
+/// live stream's one step; ``reconstructionErrorRows(_:_:rows:count:stride:into:)`` gives the same bits).
+@inline(__always)
+func reconstructionError(_ x: UnsafePointer<Float>, _ xHat: UnsafePointer<Float>, count d: Int) -> Float {
+    var sum: Float = 0
+    for i in 0..<d { let e = x[i] - xHat[i]; sum += e * e }
+    return sum / Float(d)
+}
+
+/// `reconstructionError` of `rows` steps, `x` row `t` at `x + t·d`, `x̂` row `t` at `xHat + t·stride`,
+/// into `out[t]`. Four rows at a time: each row's sum still runs in order over `i` (the same bits
+/// as one row at a time), but four independent add chains overlap instead of each add waiting
+/// for the previous one.
+func reconstructionErrorRows(_ x: UnsafePointer<Float>, _ xHat: UnsafePointer<Float>, rows: Int, count d: Int,
+                          stride: Int, into out: UnsafeMutablePointer<Float>) {
+    var t = 0
+    while t + 4 <= rows {
+        let x0 = x + t * d, x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
+        let y0 = xHat + t * stride, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        for i in 0..<d {
+            let e0 = x0[i] - y0[i], e1 = x1[i] - y1[i], e2 = x2[i] - y2[i], e3 = x3[i] - y3[i]
+            s0 += e0 * e0; s1 += e1 * e1; s2 += e2 * e2; s3 += e3 * e3
+        }
+        out[t] = s0 / Float(d); out[t + 1] = s1 / Float(d); out[t + 2] = s2 / Float(d); out[t + 3] = s3 / Float(d)
+        t += 4
+    }
+    while t < rows {
+        out[t] = reconstructionError(x + t * d, xHat + t * stride, count: d)
+        t += 1
     }
 }
