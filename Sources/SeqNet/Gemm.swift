@@ -25,8 +25,8 @@ public enum Transpose: Sendable {
 /// k > 1024);
 /// op(B) is packed into 16-wide panels, or read in place when it is not transposed, m ≤ 512 and
 /// k·n ≤ 2¹⁸;
-/// op(A) is read in place when not transposed, packed otherwise. Packing buffers are per thread and
-/// reused, so steady-state calls do not allocate.
+/// op(A) is read in place when not transposed or when C is small (m ≤ 512, n ≤ 128), packed
+/// otherwise. Packing buffers are per thread and reused, so steady-state calls do not allocate.
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
@@ -94,6 +94,11 @@ struct GemmPlan {
     var bInPlace: Bool
     /// Rows of a packed block of Aᵀ (a multiple of 6; the block stays within ~144 KiB).
     var mc: Int
+    /// Whether op(A) = Aᵀ is read where it is stored (6 floats per k step at a stride of `lda`)
+    /// instead of packed: for a small C (m ≤ 512, n ≤ 128) over a long k, the weight gradients
+    /// of narrow layers, packing costs more than the few panels that reuse it save (measured
+    /// `bench gemm`: 192×19200×64 +15%, 192×19200×89 +5%; 4097×19200×128 −22%, hence m ≤ 512).
+    var aInPlace = false
 
     init(kc: Int, nc: Int, bInPlace: Bool) {
         self.kc = kc; self.nc = nc; self.bInPlace = bInPlace
@@ -107,6 +112,7 @@ struct GemmPlan {
         bInPlace = transB == .none && m <= 512 && k &* n <= 1 << 18
         nc = bInPlace ? n : max(16, (196_608 / kc) / 16 * 16)
         mc = GemmPlan.blockRows(kc: kc)
+        aInPlace = transA == .transposed && m <= 512 && n <= 128
     }
 
     static func blockRows(kc: Int) -> Int { min(240, max(6, (36_864 / kc) / 6 * 6)) }
@@ -205,8 +211,8 @@ private func gemmTile(_ op: GemmOperands, i0: Int, i1: Int, j0: Int, j1: Int) {
                 bPanelStride = kcur &* 16; bld = 16; fullPanels = panels
             }
             // op(A) = Aᵀ is packed a block of `mc` rows at a time (reading mc contiguous floats
-            // of each stored row); op(A) = A is read in place.
-            let aBlock: UnsafeMutablePointer<Float>? = op.transA == .transposed
+            // of each stored row) unless `plan.aInPlace`; op(A) = A is read in place.
+            let aBlock: UnsafeMutablePointer<Float>? = op.transA == .transposed && !plan.aInPlace
                 ? scratch.unsafelyUnwrapped.aBuffer(plan.mc &* kcur) : nil
             var ic = i0
             while ic < i1 {
@@ -219,7 +225,9 @@ private func gemmTile(_ op: GemmOperands, i0: Int, i1: Int, j0: Int, j1: Int) {
                 while i < iEnd {
                     let rows = min(6, iEnd &- i)
                     let aDesc = aBlock.map { KernelA(base: UnsafePointer($0 + (i &- ic) &* kcur), rowStride: 1, kStride: 6) }
-                        ?? KernelA(base: op.a + (i &* op.lda &+ p0), rowStride: op.lda, kStride: 1)
+                        ?? (op.transA == .transposed
+                            ? KernelA(base: op.a + (p0 &* op.lda &+ i), rowStride: 1, kStride: op.lda)
+                            : KernelA(base: op.a + (i &* op.lda &+ p0), rowStride: op.lda, kStride: 1))
                     let cRow = op.c + (i &* op.ldc &+ jc)
                     var jp = 0
                     while jp < panels {

@@ -128,23 +128,32 @@ func packATransposed(_ a: UnsafePointer<Float>, lda: Int, i0: Int, rows: Int, p0
                      dst: UnsafeMutablePointer<Float>) {
     let fullPanels = rows / 6, rest = rows &- fullPanels &* 6
     let panelStride = kc &* 6
-    var p = 0
-    while p < kc {
-        let s = a + ((p0 &+ p) &* lda &+ i0)
-        var d = dst + p &* 6
-        var q = 0
-        while q < fullPanels {
-            let t = UnsafeRawPointer(s + q &* 6)
-            let o = UnsafeMutableRawPointer(d)
-            o.storeBytes(of: t.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-            o.storeBytes(of: t.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self),
-                         toByteOffset: 16, as: SIMD2<Float>.self)
-            d += panelStride
-            q &+= 1
+    let src = a + (p0 &* lda &+ i0)
+    // Panel by panel: each panel's kc × 6 floats are written contiguously (writing all panels
+    // row by row instead stores 24 bytes at a time at a stride of kc·24 bytes, which the
+    // store path handles far worse than the strided reads here).
+    var q = 0
+    while q < fullPanels {
+        let d = UnsafeMutableRawPointer(dst + q &* panelStride)
+        var s = UnsafeRawPointer(src + q &* 6)
+        var p = 0
+        while p < kc {
+            d.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), toByteOffset: p &* 24, as: SIMD4<Float>.self)
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self),
+                         toByteOffset: p &* 24 &+ 16, as: SIMD2<Float>.self)
+            s += lda &* 4
+            p &+= 1
         }
-        var r = 0
-        let t = s + fullPanels &* 6
-        while r < rest { d[r] = t[r]; r &+= 1 }
-        p &+= 1
+        q &+= 1
+    }
+    if rest > 0 {
+        let d = dst + fullPanels &* panelStride
+        var p = 0
+        while p < kc {
+            let t = src + (p &* lda &+ fullPanels &* 6)
+            var r = 0
+            while r < rest { d[p &* 6 &+ r] = t[r]; r &+= 1 }
+            p &+= 1
+        }
     }
 }

@@ -86,6 +86,8 @@ struct GemmBenchShape {
         GemmBenchShape(name: "engine_dX", m: 19200, k: 192, n: 89, transA: .none, transB: .none),
         GemmBenchShape(name: "engine_dX", m: 19200, k: 192, n: 128, transA: .none, transB: .none),
         GemmBenchShape(name: "engine_head_ae", m: 19200, k: 128, n: 89, transA: .none, transB: .none),
+        GemmBenchShape(name: "engine_head_ae_dW", m: 89, k: 19200, n: 128, transA: .transposed, transB: .none),
+        GemmBenchShape(name: "engine_head_ae_dW", m: 4097, k: 19200, n: 128, transA: .transposed, transB: .none),
     ]
 
     var layout: String {
