@@ -56,7 +56,9 @@ public final class Linear: @unchecked Sendable {
         gemm(.none, .none, m: rows, n: outputSize, k: inputSize,
              a: input, lda: inputStride, b: weightT.pointer, ldb: outputSize,
              beta: 0, c: output, ldc: outputSize, threads: threads)
-        for r in 0..<rows { addRow(b, into: output + r * outputSize, count: outputSize) }
+        forEachChunk(of: rows, threads: threads, minimumChunk: 256) { part in
+            for r in part { addRow(b, into: output + r * outputSize, count: outputSize) }
+        }
     }
 
     /// Back-propagates `gradOutput [rows × outputSize]` (dense) for the `input` of the matching
@@ -70,7 +72,7 @@ public final class Linear: @unchecked Sendable {
              a: gradOutput, lda: outputSize, b: input, ldb: inputStride,
              beta: 1, c: weight.grad.pointer, ldc: inputSize, threads: threads)
         addColumnSums(rows: rows, cols: outputSize, src: gradOutput, ld: outputSize,
-                      into: bias.grad.pointer, scratch: sumScratch.pointer)
+                      into: bias.grad.pointer, scratch: sumScratch.pointer, threads: threads)
         if let gradInput {
             gemm(.none, .none, m: rows, n: inputSize, k: outputSize,
                  a: gradOutput, lda: outputSize, b: weight.value.pointer, ldb: inputSize,

@@ -22,6 +22,24 @@ func runConcurrently(_ count: Int, parallel: Bool, _ body: (Int) -> Void) {
     }
 }
 
+/// Runs `body` over `0..<count` cut into `min(threads, count / minimumChunk)` contiguous chunks
+/// (at least one), in parallel when there are two or more. Each chunk must write only memory no
+/// other chunk touches; then the results do not depend on `threads`. For the memory-bound passes
+/// between the parallel products (batch assembly, a loss, a bias), which would otherwise leave the
+/// other threads idle.
+public func forEachChunk(of count: Int, threads: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    let chunks = max(1, min(threads, count / max(1, minimumChunk)))
+    if chunks == 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let size = (count + chunks - 1) / chunks
+    runConcurrently(chunks, parallel: true) { c in
+        let lo = c * size, hi = min(count, lo + size)
+        if lo < hi { body(lo..<hi) }
+    }
+}
+
 /// Returns `buffer` if it holds at least `count` floats, else a new zeroed buffer of `count`.
 ///
 /// Workspaces grow to the largest shape seen and are reused for every smaller one, so a training
@@ -38,21 +56,28 @@ func ensureCapacity(_ buffer: FloatBuffer?, _ count: Int) -> FloatBuffer {
 /// Rows are summed in blocks of 64 into `scratch` (≥ `2 * cols` floats) before being added to
 /// the running total, which keeps the Float32 rounding error small for tens of thousands of rows.
 /// The order of operations is fixed, so the result is reproducible.
+///
+/// With `threads ≥ 2` and many columns, ranges of columns are summed on separate threads (each
+/// column's additions are the same, so the bits do not change).
 func addColumnSums(rows: Int, cols: Int, src: UnsafePointer<Float>, ld: Int,
-                   into sums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-    let total = scratch, block = scratch + cols
-    total.update(repeating: 0, count: cols)
-    var r0 = 0
-    while r0 < rows {
-        let r1 = min(rows, r0 + 64)
-        block.update(repeating: 0, count: cols)
-        for r in r0..<r1 {
-            addRow(src + r * ld, into: block, count: cols)
+                   into sums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                   threads: Int = 1) {
+    forEachChunk(of: (cols + 7) / 8, threads: threads, minimumChunk: 32) { vectors in
+        let c0 = vectors.lowerBound * 8, n = min(cols, vectors.upperBound * 8) - c0
+        let total = scratch + c0, block = scratch + cols + c0
+        total.update(repeating: 0, count: n)
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(rows, r0 + 64)
+            block.update(repeating: 0, count: n)
+            for r in r0..<r1 {
+                addRow(src + r * ld + c0, into: block, count: n)
+            }
+            addRow(block, into: total, count: n)
+            r0 = r1
         }
-        addRow(block, into: total, count: cols)
-        r0 = r1
+        addRow(total, into: sums + c0, count: n)
     }
-    addRow(total, into: sums, count: cols)
 }
 
 /// `dst[j] += src[j]` for `j < count`.

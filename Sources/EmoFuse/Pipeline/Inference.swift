@@ -49,7 +49,8 @@ public enum Inference {
             let chunk = order[first..<min(first + perBatch, order.count)]
             first += perBatch
             let batch = TrainingBatch(chunk.map { (sequences[$0], 0, sequences[$0].rows) },
-                                      inputSize: inputSize, outputSize: 0, reusing: previous)
+                                      inputSize: inputSize, outputSize: 0, reusing: previous,
+                                      threads: network.threads)
             previous = batch
             let output = network.forward(batch.input, training: false, rng: &rng)
             let b = chunk.count

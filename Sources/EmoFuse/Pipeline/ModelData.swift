@@ -73,8 +73,9 @@ public struct TrainingBatch {
     /// With `reusing` another batch, its memory is overwritten wherever it has room instead of
     /// allocating new buffers (for a 4097-wide input a fresh batch is 315 MB to fault in and zero);
     /// the caller must be done with that batch.
+    /// With `threads ≥ 2` the pieces are copied on that many threads (same bytes).
     public init(_ pieces: [(sequence: ModelSequence, start: Int, length: Int)], inputSize: Int, outputSize: Int,
-                reusing previous: TrainingBatch? = nil) {
+                reusing previous: TrainingBatch? = nil, threads: Int = 1) {
         let b = pieces.count
         let steps = pieces.map(\.length).max() ?? 0
         // An auto-encoder's targets are its inputs (the same array storage): the batch then
@@ -102,7 +103,11 @@ public struct TrainingBatch {
                 }
             }
         }
-        for (j, piece) in pieces.enumerated() {
+        // Each piece writes only its own rows (t·b + j) and mask entries.
+        let copyThreads = steps * b * (inputSize + outputSize) >= 1 << 20 ? threads : 1
+        forEachChunk(of: b, threads: copyThreads) { part in
+          for j in part {
+            let piece = pieces[j]
             piece.sequence.inputs.withUnsafeBufferPointer { src in
                 piece.sequence.targets.withUnsafeBufferPointer { tgt in
                     for t in 0..<piece.length {
@@ -114,7 +119,9 @@ public struct TrainingBatch {
                             // the step is unlabelled and the NaN becomes 0, as a separate copy does.
                             let row = x.pointer + (t * b + j) * inputSize
                             var labelled = true
-                            for o in 0..<inputSize where row[o].isNaN { labelled = false; row[o] = 0 }
+                            if containsNaN(row, count: inputSize) {
+                                for o in 0..<inputSize where row[o].isNaN { labelled = false; row[o] = 0 }
+                            }
                             m[t * b + j] = labelled ? 1 : 0
                             continue
                         }
@@ -128,12 +135,25 @@ public struct TrainingBatch {
                     }
                 }
             }
+          }
         }
         input = SequenceBatch(steps: steps, batchSize: b, features: inputSize,
                               lengths: pieces.map(\.length), values: x)
         targets = y
         mask = m
     }
+}
+
+/// Whether any of `count` floats at `p` is NaN (8 at a time: a NaN is the one value unequal to itself).
+private func containsNaN(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+    var i = 0, any = SIMDMask<SIMD8<Int32>>(repeating: false)
+    while i + 8 <= count {
+        let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+        any = any .| (v .!= v)
+        i += 8
+    }
+    while i < count { if p[i].isNaN { return true }; i += 1 }
+    return any != SIMDMask(repeating: false)
 }
 
 /// Whether two arrays share one storage (an auto-encoder's targets are its inputs).

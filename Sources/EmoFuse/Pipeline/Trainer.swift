@@ -124,7 +124,7 @@ public enum Trainer {
                     reusable = nil; lossGradient = nil
                 }
                 let batch = TrainingBatch(pieces, inputSize: data.inputSize, outputSize: data.outputSize,
-                                          reusing: reusable)
+                                          reusing: reusable, threads: options.threads)
                 reusable = batch
                 flops += config.forwardFlops(steps: steps, batch: pieces.count).total
                     + config.backwardFlops(steps: steps, batch: pieces.count).total
@@ -133,7 +133,7 @@ public enum Trainer {
                 let grad = FloatBuffer.reused(&lossGradient, count: output.count)
                 let loss = sequenceLoss(lossKind, predictions: output, targets: batch.targets, mask: batch.mask,
                                         steps: batch.steps, batchSize: batch.batchSize,
-                                        outputs: data.outputSize, gradient: grad)
+                                        outputs: data.outputSize, gradient: grad, threads: options.threads)
                 network.backward(grad)
                 if let clip = options.clipNorm { _ = clipGradientNorm(network.parameters, maxNorm: clip) }
                 adam.step()
