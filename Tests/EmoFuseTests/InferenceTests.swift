@@ -16,7 +16,7 @@ import SeqNet
         let network = SequenceNetwork(config: NetworkConfig(cell: cell, inputSize: 4, hiddenSize: 8, numLayers: 2,
                                                             bidirectional: true, outputSize: 2), seed: 5)
         let alone = sequences.map { Inference.predict(network, sequences: [$0])[0] }
-        for batchSize in [1, 3, 16] {
+        for batchSize in [1, 3, 6, Inference.defaultBatchSize] {
             let together = Inference.predict(network, sequences: sequences, batchSize: batchSize)
             #expect(together == alone, "batchSize \(batchSize)")
         }

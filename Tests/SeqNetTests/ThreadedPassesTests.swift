@@ -40,10 +40,32 @@ import Testing
         #expect(!results[0].1.contains(5), "every gradient entry written")
     }
 
-    /// 300 outputs: the bias add splits rows, the bias gradient splits columns (300 is not a
-    /// multiple of 8, so the last column chunk has a scalar tail).
+    /// Column sums on 1–3 threads against a plain Float64 sum (up to rounding) and each other (bits).
+    @Test func columnSumsDoNotDependOnThreads() {
+        let (rows, cols, ld) = (130, 515, 520)
+        var rng = RandomSource(seed: 12)
+        let src = FloatBuffer((0..<(rows * ld)).map { _ in rng.uniform(-1, 1) })
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            let sums = FloatBuffer(count: cols), scratch = FloatBuffer(count: 2 * cols)
+            sums.fill(1)
+            addColumnSums(rows: rows, cols: cols, src: src.pointer, ld: ld, into: sums.pointer,
+                          scratch: scratch.pointer, threads: threads)
+            results.append(sums.array)
+        }
+        for j in 0..<cols {
+            var exact = 1.0
+            for r in 0..<rows { exact += Double(src[r * ld + j]) }
+            #expect(abs(Double(results[0][j]) - exact) < 1e-4, "column \(j)")
+        }
+        #expect(results[1] == results[0] && results[2] == results[0])
+    }
+
+    /// 515 outputs: the bias add splits rows, the bias gradient splits columns (65 vectors of 8,
+    /// at least 32 per chunk: two chunks; 515 is not a multiple of 8, so the last column chunk
+    /// has a scalar tail).
     @Test func linearDoesNotDependOnThreads() {
-        let (rows, inSize, outSize) = (600, 12, 300)
+        let (rows, inSize, outSize) = (600, 12, 515)
         var results: [([Float], [Float], [Float], [Float])] = []
         for threads in [1, 2] {
             var rng = RandomSource(seed: 4)
