@@ -56,10 +56,6 @@ public final class SequenceNetwork: @unchecked Sendable {
     /// Results are bit-identical for every value.
     public var threads: Int = 1
 
-    /// Rows of the GEMM's micro-tile: a batch of `n` sequences costs each step's recurrent
-    /// product as much as one of `n` rounded up to a multiple of this.
-    public static let batchTile = gemmMR
-
     /// `[layer][direction]`, direction 0 forward, 1 reverse.
     let layers: [[RecurrentDirection]]
     /// The per-step output layer (`head.weight [out, dirs·H]`, `head.bias [out]`).

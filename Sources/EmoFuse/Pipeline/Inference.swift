@@ -2,21 +2,20 @@
 public enum Inference {
     /// The most sequences one batch holds (see ``predict(_:sequences:batchSize:reusing:)``):
     /// three of the GEMM's 6-row tiles.
-    public static let defaultBatchSize = 3 * SequenceNetwork.batchTile
+    public static let defaultBatchSize = 18
 
     /// Predicts every sequence whole (no windows). Returns one `rows × outputSize` row-major
     /// array per sequence, in the order given.
     ///
     /// The sequences run sorted longest first, cut into the fewest batches of at most `batchSize`
-    /// with equal counts, rounded up to whole 6-row tiles of the GEMM where `batchSize` allows
-    /// (69 sequences: 18, 18, 18 and 15, not 4 of 16 and a partial 5), so every batch pads
-    /// little and each step's recurrent product covers only the sequences still running. Every
-    /// row of a batch is computed independently of the others, so the results do not depend on
-    /// the batching (bit for bit). Measured with `bench train` on BiGRU-89 (69 sequences of 600
-    /// steps, 1 thread, Zen 4 VM, interleaved): 4 batches of 18 were faster than 5 of 14 (whose
-    /// third tile is two-thirds empty) in all of 11 pairs, by 1–4 % in the last 6 (0.294–0.315 s
-    /// against 0.296–0.327) and by 7 % in median in the first 5; at 2 threads, and on the
-    /// 4097-wide auto-encoder, no difference beyond noise.
+    /// with equal counts (40 sequences: 14, 13 and 13, not 18, 18 and a partial 4), so
+    /// every batch pads little and each step's recurrent product covers only the sequences still
+    /// running. Every row of a batch is computed independently of the others, so the results do
+    /// not depend on the batching (bit for bit). The cap was 16 (69 sequences: 5 batches of 14,
+    /// whose third 6-row tile per step is two-thirds empty); `bench train` on BiGRU-89 (69
+    /// sequences of 600 steps, 1 thread, Zen 4 VM, interleaved) measured 18 faster in 10 of 11
+    /// pairs, by 0.6–3.7 % in the last 6 and by 7 % in median in the first 5; at 2 threads, and
+    /// on the 4097-wide auto-encoder, no difference beyond noise.
     /// With `reusing` a batch the caller is done with, its memory holds the batches.
     public static func predict(_ network: SequenceNetwork, sequences: [ModelSequence],
                                batchSize: Int = defaultBatchSize, reusing batch: TrainingBatch? = nil) -> [[Float]] {
@@ -46,9 +45,7 @@ public enum Inference {
         let inputSize = network.config.inputSize, outputSize = network.config.outputSize
         let order = sequences.indices.sorted { (sequences[$0].rows, $1) > (sequences[$1].rows, $0) }
         let batches = (sequences.count + batchSize - 1) / batchSize
-        let even = (sequences.count + batches - 1) / batches
-        let tile = SequenceNetwork.batchTile, whole = (even + tile - 1) / tile * tile
-        let perBatch = whole <= batchSize ? whole : even
+        let perBatch = (sequences.count + batches - 1) / batches
         var rng = RandomSource(seed: 0)   // unused: no dropout at inference
         var first = 0
         var previous = batch              // later batches are no larger: they reuse the first's memory
