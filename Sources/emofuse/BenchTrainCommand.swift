@@ -33,7 +33,7 @@ struct BenchTrainCommand: ParsableCommand {
             gemm` on its two largest input-projection shapes, measured in this process with the \
             same threads; `share_of_gemm_peak` (wall) and `cpu_share_of_gemm_peak` compare them. \
             Inference: what `emofuse run` computes of a trained model over 69 whole 600-step \
-            sequences (sorted, 5 batches of 14): `Inference.predict` for regressors, the per-step \
+            sequences (sorted; batches of 18, 18, 18 and 15): `Inference.predict` for regressors, the per-step \
             reconstruction error (`Inference.reconstructionErrors`) for auto-encoders; 3 runs, the \
             median reported; `inference_gflops` counts their forward FLOPs the same way (the RE's \
             subtraction and sum are not counted) and `inference_share_of_gemm_peak` compares it \

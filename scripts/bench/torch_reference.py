@@ -8,7 +8,7 @@ every epoch (as EmoFuse's Trainer does for early stopping; part of the epoch), n
 head, Adam (lr 1e-3). Regressors: 1 output, CCC loss per window averaged over the batch;
 auto-encoders (--autoencoder): output = input, MSE. One warm-up epoch, then --epochs timed epochs
 (epoch_seconds: mean wall time; epoch_cpu_seconds: mean process CPU time). Inference: forward only
-over 69 whole 600-step sequences in 5 batches of 14 (as EmoFuse's Inference), under
+over 69 whole 600-step sequences in batches of 18, 18, 18 and 15 (as EmoFuse's Inference), under
 torch.no_grad(), 3 times (the median run is reported); an auto-encoder's inference also computes
 each step's reconstruction error mean((x - x_hat)^2), the output EmoFuse's product keeps. train_gflops and inference_gflops use
 EmoFuse's analytic count of the same network's work (see `emofuse bench train --help`), so the
@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 SEQUENCES, SEQUENCE_STEPS, WINDOW_STEPS, HOP, BATCH = 41, 600, 300, 50, 64
-DEVEL_SEQUENCES, INFERENCE_SEQUENCES, INFERENCE_BATCH, INFERENCE_RUNS = 14, 69, 14, 3
+DEVEL_SEQUENCES, INFERENCE_SEQUENCES, INFERENCE_BATCH, INFERENCE_RUNS = 14, 69, 18, 3
 HIDDEN, LAYERS, DROPOUT = 64, 4, 0.2
 
 

@@ -8,7 +8,7 @@ public enum Inference {
     /// array per sequence, in the order given.
     ///
     /// The sequences run sorted longest first, cut into the fewest batches of at most `batchSize`
-    /// with equal counts (40 sequences: 14, 13 and 13, not 18, 18 and a partial 4), so
+    /// with near-equal counts (40 sequences: 14, 14 and 12, not 18, 18 and a partial 4), so
     /// every batch pads little and each step's recurrent product covers only the sequences still
     /// running. Every row of a batch is computed independently of the others, so the results do
     /// not depend on the batching (bit for bit). The cap was 16 (69 sequences: 5 batches of 14,
