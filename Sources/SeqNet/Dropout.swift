@@ -1,14 +1,19 @@
 /// Inverted dropout, as `nn.GRU(dropout:)` applies it between recurrent layers in training:
 /// each element is kept with probability `1 − p` and scaled by `1/(1 − p)`, else zeroed.
 enum Dropout {
-    /// Draws a mask and applies it: `mask[i] = u_i >= p ? 1/(1−p) : 0` with `u_i` uniform in
-    /// [0, 1) on a 2⁻²⁴ grid (two per 64-bit draw of `rng`, in index order), and
-    /// `output[i] = input[i] · mask[i]`, for `i < count`.
-    /// The same generator state gives the same mask on every run and thread count.
-    /// Requires `0 < p < 1`.
+    /// Draws a mask and applies it: ``drawMask(p:count:mask:rng:)`` then
+    /// ``applyMask(count:input:mask:output:)``.
     static func apply(p: Float, count: Int, input: UnsafePointer<Float>,
                       mask: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                       rng: inout RandomSource) {
+        drawMask(p: p, count: count, mask: mask, rng: &rng)
+        applyMask(count: count, input: input, mask: UnsafePointer(mask), output: output)
+    }
+
+    /// `mask[i] = u_i >= p ? 1/(1−p) : 0` for `i < count`, with `u_i` uniform in [0, 1) on a
+    /// 2⁻²⁴ grid (two per 64-bit draw of `rng`, in index order). The same generator state gives
+    /// the same mask on every run and thread count. Requires `0 < p < 1`.
+    static func drawMask(p: Float, count: Int, mask: UnsafeMutablePointer<Float>, rng: inout RandomSource) {
         precondition(p > 0 && p < 1, "Dropout: p must be in (0, 1), got \(p)")
         let scale = 1 / (1 - p)
         // u = bits·2⁻²⁴ with 24-bit `bits`, so u >= p  ⇔  bits >= ceil(p·2²⁴)  ⇔  bit 24 of
@@ -21,15 +26,22 @@ enum Dropout {
         // Two 24-bit draws from each 64-bit output (bits 40..63 and 16..39).
         while i + 2 <= count {
             let bits = generator.next()
-            let m0 = keep(bits >> 40), m1 = keep((bits >> 16) & 0xFF_FFFF)
-            mask[i] = m0; output[i] = input[i] * m0
-            mask[i + 1] = m1; output[i + 1] = input[i + 1] * m1
+            mask[i] = keep(bits >> 40)
+            mask[i + 1] = keep((bits >> 16) & 0xFF_FFFF)
             i += 2
         }
-        if i < count {
-            let m = keep(generator.next() >> 40)
-            mask[i] = m; output[i] = input[i] * m
+        if i < count { mask[i] = keep(generator.next() >> 40) }
+    }
+
+    /// `output[i] = input[i] · mask[i]` for `i < count`.
+    static func applyMask(count: Int, input: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+                          output: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            storeVector(loadVector(input + i) * loadVector(mask + i), output + i)
+            i += 8
         }
+        while i < count { output[i] = input[i] * mask[i]; i += 1 }
     }
 
     /// `grad[i] *= mask[i]` for `i < count` (backward through the mask of `apply`).

@@ -85,11 +85,38 @@ final class RecurrentDirection: @unchecked Sendable {
                  gates: UnsafeMutablePointer<Float>,
                  aux: UnsafeMutablePointer<Float>, aux2: UnsafeMutablePointer<Float>, auxStepStride: Int,
                  hidden: UnsafeMutablePointer<Float>, zeros: UnsafePointer<Float>, threads: Int) {
-        let H = hiddenSize, gh = gateWidth, B = batch, T = steps
+        let B = batch, T = steps
         guard T > 0 && B > 0 else { return }
-        gemm(.none, .none, m: T * B, n: gh, k: inputSize, a: input, lda: inputStride,
-             b: weightIHT.pointer, ldb: gh, beta: 0, c: gates, ldc: gh, threads: threads)
-        if auxStepStride == 0 { aux.update(repeating: 0, count: B * H) }
+        projectInput(rows: 0..<(T * B), input: input, inputStride: inputStride, gates: gates,
+                     threads: threads)
+        if auxStepStride == 0 { aux.update(repeating: 0, count: B * hiddenSize) }
+        recur(0..<T, steps: T, batch: B, lengths: lengths, output: output, outputStride: outputStride,
+              gates: gates, aux: aux, aux2: aux2, auxStepStride: auxStepStride,
+              hidden: hidden, zeros: zeros, threads: threads)
+    }
+
+    /// `gates[rows] = X[rows] · W_ihᵀ`: the input projection of the layer-input rows `rows`
+    /// (`t·B + b`). Each element's value does not depend on how the rows are cut, as long as
+    /// `I <= 1024` or all rows come at once (the GEMM's k-blocking depends on its whole shape
+    /// only beyond that depth).
+    func projectInput(rows: Range<Int>, input: UnsafePointer<Float>, inputStride: Int,
+                      gates: UnsafeMutablePointer<Float>, threads: Int) {
+        let gh = gateWidth
+        gemm(.none, .none, m: rows.count, n: gh, k: inputSize, a: input + rows.lowerBound * inputStride,
+             lda: inputStride, b: weightIHT.pointer, ldb: gh, beta: 0,
+             c: gates + rows.lowerBound * gh, ldc: gh, threads: threads)
+    }
+
+    /// The time loop of `forward` over the loop steps `stepRange` (`s`; step `t = s`, or
+    /// `T − 1 − s` in reverse), after the input projection of those steps. Calls over
+    /// consecutive ranges give the same bits as one call over `0..<T` (the states live in
+    /// `output` and `aux`; with `auxStepStride == 0`, `aux` must be zeroed before the first).
+    func recur(_ stepRange: Range<Int>, steps T: Int, batch B: Int, lengths: UnsafePointer<Int>?,
+               output: UnsafeMutablePointer<Float>, outputStride: Int,
+               gates: UnsafeMutablePointer<Float>,
+               aux: UnsafeMutablePointer<Float>, aux2: UnsafeMutablePointer<Float>, auxStepStride: Int,
+               hidden: UnsafeMutablePointer<Float>, zeros: UnsafePointer<Float>, threads: Int) {
+        let H = hiddenSize
         let bias = UnsafePointer(combinedBias.pointer)
         let biasIN = UnsafePointer(biasIH.value.pointer + 2 * H)
         let biasHN = UnsafePointer(biasHH.value.pointer + 2 * H)
@@ -104,15 +131,16 @@ final class RecurrentDirection: @unchecked Sendable {
         // synchronisation per step, and every element is computed exactly as with one thread.
         let chunks = threads >= 2 ? rowChunks(batch: B, splitFrom: 2) : [0..<B]
         runConcurrently(chunks.count, parallel: chunks.count > 1) { c in
-            self.forwardRows(chunks[c], steps: T, batch: B, lengths: lengths, sorted: sorted,
-                             output: output, outputStride: outputStride, gates: gates,
+            self.forwardRows(chunks[c], stepRange: stepRange, steps: T, batch: B, lengths: lengths,
+                             sorted: sorted, output: output, outputStride: outputStride, gates: gates,
                              aux: aux, aux2: aux2, auxStepStride: auxStepStride,
                              hidden: hidden, zeros: zeros, bias: bias, biasIN: biasIN, biasHN: biasHN)
         }
     }
 
     /// The time loop of `forward` for the batch rows `rows` (their input projection done).
-    private func forwardRows(_ rows: Range<Int>, steps T: Int, batch B: Int, lengths: UnsafePointer<Int>?,
+    private func forwardRows(_ rows: Range<Int>, stepRange: Range<Int>, steps T: Int, batch B: Int,
+                             lengths: UnsafePointer<Int>?,
                              sorted: Bool, output: UnsafeMutablePointer<Float>, outputStride: Int,
                              gates: UnsafeMutablePointer<Float>,
                              aux: UnsafeMutablePointer<Float>, aux2: UnsafeMutablePointer<Float>,
@@ -121,7 +149,7 @@ final class RecurrentDirection: @unchecked Sendable {
                              biasIN: UnsafePointer<Float>, biasHN: UnsafePointer<Float>) {
         let H = hiddenSize, gh = gateWidth, r0 = rows.lowerBound, R = rows.count
         let rowLengths = lengths.map { $0 + r0 }
-        for s in 0..<T {
+        for s in stepRange {
             let t = reverse ? T - 1 - s : s
             let prevT = reverse ? t + 1 : t - 1
             let hPrev: UnsafePointer<Float> = s == 0 ? zeros : UnsafePointer(output + (prevT * B + r0) * outputStride)
@@ -182,24 +210,60 @@ final class RecurrentDirection: @unchecked Sendable {
                   hCarry: UnsafeMutablePointer<Float>, cCarry: UnsafeMutablePointer<Float>,
                   sums: UnsafeMutablePointer<Float>, weightGradT: UnsafeMutablePointer<Float>,
                   zeros: UnsafePointer<Float>, threads: Int) {
-        let H = hiddenSize, gh = gateWidth, B = batch, T = steps
+        let B = batch, T = steps
         guard T > 0 && B > 0 else { return }
+        beginBackward(batch: B, hCarry: hCarry, cCarry: cCarry, sums: sums)
+        backSteps(0..<T, steps: T, batch: B, lengths: lengths, output: output, outputStride: outputStride,
+                  gradOutput: gradOutput, gradOutputStride: gradOutputStride,
+                  gates: gates, aux: aux, aux2: aux2, gradGates: gradGates, gradHidden: gradHidden,
+                  hCarry: hCarry, cCarry: cCarry, sums: sums, zeros: zeros, threads: threads)
+        finishBackward(steps: T, batch: B, input: input, inputStride: inputStride,
+                       output: output, outputStride: outputStride, gradGates: gradGates,
+                       gradHidden: gradHidden, sums: sums, weightGradT: weightGradT, threads: threads)
+    }
+
+    /// Zeroes the carried gradients and the running bias sums before the first `backSteps`.
+    func beginBackward(batch B: Int, hCarry: UnsafeMutablePointer<Float>, cCarry: UnsafeMutablePointer<Float>,
+                       sums: UnsafeMutablePointer<Float>) {
+        let H = hiddenSize, gh = gateWidth
         hCarry.update(repeating: 0, count: B * H)
         cCarry.update(repeating: 0, count: B * H)
+        for c in rowChunks(batch: B).indices { (sums + c * 4 * gh).update(repeating: 0, count: gh + H) }
+    }
+
+    /// The time loop of `backward` over the loop steps `stepRange` (`s`; step `t = T − 1 − s`, or
+    /// `s` in reverse). Calls over consecutive ranges give the same bits as one over `0..<T`.
+    func backSteps(_ stepRange: Range<Int>, steps T: Int, batch B: Int, lengths: UnsafePointer<Int>?,
+                   output: UnsafePointer<Float>, outputStride: Int,
+                   gradOutput: UnsafePointer<Float>, gradOutputStride: Int,
+                   gates: UnsafePointer<Float>, aux: UnsafePointer<Float>, aux2: UnsafePointer<Float>,
+                   gradGates: UnsafeMutablePointer<Float>, gradHidden: UnsafeMutablePointer<Float>,
+                   hCarry: UnsafeMutablePointer<Float>, cCarry: UnsafeMutablePointer<Float>,
+                   sums: UnsafeMutablePointer<Float>, zeros: UnsafePointer<Float>, threads: Int) {
         // The bias sums run per fixed chunk of rows (`rowChunks`, 4·G·H of `sums` each) and are
         // added in chunk order at the end, so the bits do not depend on how many threads ran
         // the chunks; with two or more threads each chunk's time loop runs on its own thread.
         let chunks = rowChunks(batch: B)
         let ranges = threads >= 2 ? chunks : [0..<B]
         runConcurrently(ranges.count, parallel: ranges.count > 1) { c in
-            self.backwardRows(ranges[c], sumChunks: chunks, steps: T, batch: B, lengths: lengths,
-                              output: output, outputStride: outputStride,
+            self.backwardRows(ranges[c], sumChunks: chunks, stepRange: stepRange, steps: T, batch: B,
+                              lengths: lengths, output: output, outputStride: outputStride,
                               gradOutput: gradOutput, gradOutputStride: gradOutputStride,
                               gates: gates, aux: aux, aux2: aux2, gradGates: gradGates,
                               gradHidden: gradHidden, hCarry: hCarry, cCarry: cCarry,
                               sums: sums, zeros: zeros)
         }
-        for c in chunks.indices {
+    }
+
+    /// After the last `backSteps`: adds the bias sums and the weight gradients (`dW_ih`, `dW_hh`,
+    /// one GEMM each over all steps).
+    func finishBackward(steps T: Int, batch B: Int, input: UnsafePointer<Float>, inputStride: Int,
+                        output: UnsafePointer<Float>, outputStride: Int,
+                        gradGates: UnsafeMutablePointer<Float>, gradHidden: UnsafeMutablePointer<Float>,
+                        sums: UnsafeMutablePointer<Float>, weightGradT: UnsafeMutablePointer<Float>,
+                        threads: Int) {
+        let H = hiddenSize, gh = gateWidth
+        for c in rowChunks(batch: B).indices {
             let sumIH = sums + c * 4 * gh, sumHN = sumIH + gh
             addRow(sumIH, into: biasIH.grad.pointer, count: gh)
             switch cell {
@@ -235,7 +299,8 @@ final class RecurrentDirection: @unchecked Sendable {
     /// The time loop of `backward` for the batch rows `rows`. Bias sums go to the 4·G·H block
     /// of `sums` of each chunk of `sumChunks` (which tile the batch) lying within `rows`: a running
     /// sum of the input side (all gates), of the GRU's hidden-side n part, and a per-step block.
-    private func backwardRows(_ rows: Range<Int>, sumChunks: [Range<Int>], steps T: Int, batch B: Int,
+    private func backwardRows(_ rows: Range<Int>, sumChunks: [Range<Int>], stepRange: Range<Int>,
+                              steps T: Int, batch B: Int,
                               lengths: UnsafePointer<Int>?,
                               output: UnsafePointer<Float>, outputStride: Int,
                               gradOutput: UnsafePointer<Float>, gradOutputStride: Int,
@@ -246,12 +311,9 @@ final class RecurrentDirection: @unchecked Sendable {
         let H = hiddenSize, gh = gateWidth, r0 = rows.lowerBound, R = rows.count
         let whh = UnsafePointer(weightHH.value.pointer)
         let mine = sumChunks.indices.filter { rows.contains(sumChunks[$0].lowerBound) }
-        for c in mine {
-            (sums + c * 4 * gh).update(repeating: 0, count: gh + H)
-        }
         let rowLengths = lengths.map { $0 + r0 }
         let hc = hCarry + r0 * H, cc = cCarry + r0 * H
-        for s in 0..<T {
+        for s in stepRange {
             let t = reverse ? s : T - 1 - s
             let prevT = reverse ? t + 1 : t - 1
             let isFirst = reverse ? t == T - 1 : t == 0

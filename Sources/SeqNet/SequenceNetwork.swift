@@ -52,7 +52,8 @@ public struct SequenceBatch: @unchecked Sendable {
 /// Not safe for concurrent calls on one instance (it owns its workspaces); use one per thread.
 public final class SequenceNetwork: @unchecked Sendable {
     public let config: NetworkConfig
-    /// Worker threads (directions of a layer run in parallel; large products are row-split).
+    /// Worker threads (directions of a layer run in parallel; large products are row-split; a
+    /// unidirectional stack runs as a wavefront of layers, see `forwardWavefront`).
     /// Results are bit-identical for every value.
     public var threads: Int = 1
 
@@ -77,6 +78,8 @@ public final class SequenceNetwork: @unchecked Sendable {
         let lengths: [Int]
         let masked: Bool
         let dropout: Bool
+        /// Whether the forward ran as a wavefront (the backward does too).
+        let wavefront: Bool
         /// The layer-0 input the forward read (the caller's buffer, or a copy with zeroed padding
         /// when the padding holds non-finite values).
         let input: FloatBuffer
@@ -139,7 +142,9 @@ public final class SequenceNetwork: @unchecked Sendable {
             ws = inferenceWorkspace ?? Workspace(config: config, training: false)
             inferenceWorkspace = ws
         }
-        ws.reserveForward(steps: T, batch: B, dropout: useDropout)
+        var wavefront = false
+        if #available(macOS 15, *) { wavefront = usesWavefront(steps: T, batch: B) }
+        ws.reserveForward(steps: T, batch: B, dropout: useDropout, wavefront: wavefront)
         for layer in layers { for dir in layer { dir.refresh() } }
 
         // Backward multiplies the layer-0 input by zero gradients at padded rows, which adds
@@ -160,31 +165,36 @@ public final class SequenceNetwork: @unchecked Sendable {
             let lengths = masked ? lengthsBuffer.baseAddress : nil
             var x = UnsafePointer(input.pointer), xStride = config.inputSize
             var y = UnsafePointer(input.pointer)
-            for k in 0..<config.numLayers {
-                let out = ws.outputs[training ? k : k % 2]!.pointer
-                let caches = ws.caches[training ? k : 0]
-                let layerInput = x, layerStride = xStride
-                let gemmThreads = directionThreads
-                runConcurrently(dirs, parallel: parallelDirections) { d in
-                    let cache = caches[d]
-                    layers[k][d].forward(steps: T, batch: B, lengths: lengths,
-                                         input: layerInput, inputStride: layerStride,
-                                         output: out + d * H, outputStride: width,
-                                         gates: cache.gates!.pointer, aux: cache.aux!.pointer,
-                                         aux2: cache.aux2!.pointer, auxStepStride: training ? B * H : 0,
-                                         hidden: ws.scratch[d].hidden!.pointer,
-                                         zeros: ws.zeros!.pointer, threads: gemmThreads)
+            if wavefront, #available(macOS 15, *) {
+                y = forwardWavefront(steps: T, batch: B, lengths: lengths, input: x, workspace: ws,
+                                     training: training, dropout: useDropout, rng: &rng)
+            } else {
+                for k in 0..<config.numLayers {
+                    let out = ws.outputs[training ? k : k % 2]!.pointer
+                    let caches = ws.caches[training ? k : 0]
+                    let layerInput = x, layerStride = xStride
+                    let gemmThreads = directionThreads
+                    runConcurrently(dirs, parallel: parallelDirections) { d in
+                        let cache = caches[d]
+                        layers[k][d].forward(steps: T, batch: B, lengths: lengths,
+                                             input: layerInput, inputStride: layerStride,
+                                             output: out + d * H, outputStride: width,
+                                             gates: cache.gates!.pointer, aux: cache.aux!.pointer,
+                                             aux2: cache.aux2!.pointer, auxStepStride: training ? B * H : 0,
+                                             hidden: ws.scratch[d].hidden!.pointer,
+                                             zeros: ws.zeros!.pointer, threads: gemmThreads)
+                    }
+                    y = UnsafePointer(out)
+                    if useDropout && k < config.numLayers - 1 {
+                        let dropped = ws.dropped[k]!.pointer
+                        Dropout.apply(p: config.dropout, count: rows * width, input: out,
+                                      mask: ws.masks[k]!.pointer, output: dropped, rng: &rng)
+                        x = UnsafePointer(dropped)
+                    } else {
+                        x = y
+                    }
+                    xStride = width
                 }
-                y = UnsafePointer(out)
-                if useDropout && k < config.numLayers - 1 {
-                    let dropped = ws.dropped[k]!.pointer
-                    Dropout.apply(p: config.dropout, count: rows * width, input: out,
-                                  mask: ws.masks[k]!.pointer, output: dropped, rng: &rng)
-                    x = UnsafePointer(dropped)
-                } else {
-                    x = y
-                }
-                xStride = width
             }
             head.forward(rows: rows, input: y, inputStride: width, output: result.pointer,
                          threads: max(1, threads))
@@ -195,7 +205,7 @@ public final class SequenceNetwork: @unchecked Sendable {
         }
         if training {
             pending = PendingPass(steps: T, batch: B, lengths: batch.lengths, masked: masked,
-                                  dropout: useDropout, input: input)
+                                  dropout: useDropout, wavefront: wavefront, input: input)
         }
         return result
     }
@@ -221,7 +231,7 @@ public final class SequenceNetwork: @unchecked Sendable {
             precondition(inputGradient.count == rows * config.inputSize,
                          "SequenceNetwork.backward: input gradient has \(inputGradient.count) values, expected \(rows * config.inputSize)")
         }
-        ws.reserveBackward(steps: T, batch: B)
+        ws.reserveBackward(steps: T, batch: B, wavefront: pass.wavefront)
         var dOut = UnsafePointer(gradOutput.pointer)
         if pass.masked {
             let copy = ws.gradOutput!.pointer
@@ -235,6 +245,11 @@ public final class SequenceNetwork: @unchecked Sendable {
                       gradInputStride: width, threads: max(1, threads))
         pass.lengths.withUnsafeBufferPointer { lengthsBuffer in
             let lengths = pass.masked ? lengthsBuffer.baseAddress : nil
+            if pass.wavefront, #available(macOS 15, *) {
+                backwardWavefront(steps: T, batch: B, lengths: lengths, input: pass.input.pointer,
+                                  dropout: pass.dropout, workspace: ws, inputGradient: inputGradient?.pointer)
+                return
+            }
             for k in stride(from: L - 1, through: 0, by: -1) {
                 let x: UnsafePointer<Float>
                 if k == 0 { x = UnsafePointer(pass.input.pointer) }

@@ -54,9 +54,10 @@ final class Workspace {
     /// Training, per layer `k < L−1` when dropout is on: mask and `output ⊙ mask`.
     var masks: [FloatBuffer?]
     var dropped: [FloatBuffer?]
-    /// Training: `[layer][direction]`. Inference: `[0][direction]`.
+    /// Training: `[layer][direction]`. Inference: `[set][direction]`, set 0 (a wavefront's second
+    /// thread uses set 1).
     var caches: [[DirectionCache]]
-    /// One per direction.
+    /// One per direction (a wavefront: one per thread).
     var scratch: [DirectionScratch]
     /// At least `B · dirs · H` zeros (the initial states); never written.
     var zeros: FloatBuffer?
@@ -70,20 +71,21 @@ final class Workspace {
     init(config: NetworkConfig, training: Bool) {
         self.training = training
         self.config = config
-        let layers = training ? config.numLayers : 1
+        let layers = training ? config.numLayers : 2
         let dirs = config.bidirectional ? 2 : 1
         outputs = Array(repeating: nil, count: training ? config.numLayers : 2)
         masks = Array(repeating: nil, count: config.numLayers)
         dropped = Array(repeating: nil, count: config.numLayers)
         caches = (0..<layers).map { _ in (0..<dirs).map { _ in DirectionCache() } }
-        scratch = (0..<dirs).map { _ in DirectionScratch() }
+        scratch = (0..<2).map { _ in DirectionScratch() }
     }
 
     var directions: Int { config.bidirectional ? 2 : 1 }
     var gateWidth: Int { (config.cell == .gru ? 3 : 4) * config.hiddenSize }
 
-    /// Makes every forward buffer large enough for `steps × batch`.
-    func reserveForward(steps: Int, batch: Int, dropout: Bool) {
+    /// Makes every forward buffer large enough for `steps × batch` (`wavefront`: for
+    /// `SequenceNetwork.forwardWavefront`, which needs per-thread sets).
+    func reserveForward(steps: Int, batch: Int, dropout: Bool, wavefront: Bool) {
         let rows = steps * batch, H = config.hiddenSize, width = directions * H
         let lstm = config.cell == .lstm
         for k in outputs.indices { outputs[k] = ensureCapacity(outputs[k], rows * width) }
@@ -93,7 +95,7 @@ final class Workspace {
                 dropped[k] = ensureCapacity(dropped[k], rows * width)
             }
         }
-        for layer in caches {
+        for layer in caches.prefix(training ? caches.count : (wavefront ? 2 : 1)) {
             for cache in layer {
                 // Inference keeps running states of one step, not per-step caches.
                 cache.gates = ensureCapacity(cache.gates, rows * gateWidth)
@@ -102,15 +104,15 @@ final class Workspace {
                 cache.aux2 = ensureCapacity(cache.aux2, lstm || !training ? auxRows * H : 1)
             }
         }
-        for s in scratch { s.reserveForward(batch: batch, gateWidth: gateWidth) }
+        for s in scratch.prefix(wavefront ? 2 : directions) { s.reserveForward(batch: batch, gateWidth: gateWidth) }
         zeros = ensureCapacity(zeros, batch * width)
     }
 
     /// Makes every backward buffer large enough for `steps × batch`.
-    func reserveBackward(steps: Int, batch: Int) {
+    func reserveBackward(steps: Int, batch: Int, wavefront: Bool) {
         let rows = steps * batch, H = config.hiddenSize
         let width = directions * H
-        for s in scratch {
+        for s in scratch.prefix(wavefront ? 2 : directions) {
             let wide = config.inputSize >= RecurrentDirection.wideInput ? config.inputSize : 1
             s.reserveBackward(rows: rows, batch: batch, gateWidth: gateWidth, hiddenSize: H,
                               gru: config.cell == .gru, wideInputSize: wide)
