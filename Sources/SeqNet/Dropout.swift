@@ -1,19 +1,26 @@
 /// Inverted dropout, as `nn.GRU(dropout:)` applies it between recurrent layers in training:
 /// each element is kept with probability `1 − p` and scaled by `1/(1 − p)`, else zeroed.
 enum Dropout {
-    /// Draws a mask and applies it: ``drawMask(p:count:mask:rng:)`` then
-    /// ``applyMask(count:input:mask:output:)``.
+    /// Draws a mask and applies it in one pass: ``drawMask(p:count:mask:rng:)``, and
+    /// `output[i] = input[i] · mask[i]`, for `i < count`.
     static func apply(p: Float, count: Int, input: UnsafePointer<Float>,
                       mask: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                       rng: inout RandomSource) {
-        drawMask(p: p, count: count, mask: mask, rng: &rng)
-        applyMask(count: count, input: input, mask: UnsafePointer(mask), output: output)
+        draw(p: p, count: count, rng: &rng) { i, m in
+            mask[i] = m; output[i] = input[i] * m
+        }
     }
 
     /// `mask[i] = u_i >= p ? 1/(1−p) : 0` for `i < count`, with `u_i` uniform in [0, 1) on a
     /// 2⁻²⁴ grid (two per 64-bit draw of `rng`, in index order). The same generator state gives
     /// the same mask on every run and thread count. Requires `0 < p < 1`.
     static func drawMask(p: Float, count: Int, mask: UnsafeMutablePointer<Float>, rng: inout RandomSource) {
+        draw(p: p, count: count, rng: &rng) { i, m in mask[i] = m }
+    }
+
+    /// The mask values of `drawMask`, handed to `store(i, mask[i])` in index order.
+    @inline(__always)
+    private static func draw(p: Float, count: Int, rng: inout RandomSource, _ store: (Int, Float) -> Void) {
         precondition(p > 0 && p < 1, "Dropout: p must be in (0, 1), got \(p)")
         let scale = 1 / (1 - p)
         // u = bits·2⁻²⁴ with 24-bit `bits`, so u >= p  ⇔  bits >= ceil(p·2²⁴)  ⇔  bit 24 of
@@ -26,11 +33,11 @@ enum Dropout {
         // Two 24-bit draws from each 64-bit output (bits 40..63 and 16..39).
         while i + 2 <= count {
             let bits = generator.next()
-            mask[i] = keep(bits >> 40)
-            mask[i + 1] = keep((bits >> 16) & 0xFF_FFFF)
+            store(i, keep(bits >> 40))
+            store(i + 1, keep((bits >> 16) & 0xFF_FFFF))
             i += 2
         }
-        if i < count { mask[i] = keep(generator.next() >> 40) }
+        if i < count { store(i, keep(generator.next() >> 40)) }
     }
 
     /// `output[i] = input[i] · mask[i]` for `i < count`.
