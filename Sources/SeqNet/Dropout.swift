@@ -2,14 +2,38 @@
 /// each element is kept with probability `1 − p` and scaled by `1/(1 − p)`, else zeroed.
 enum Dropout {
     /// Draws a mask and applies it in one pass: ``drawMask(p:count:mask:rng:)``, and
-    /// `output[i] = input[i] · mask[i]`, for `i < count`.
+    /// `output[i] = input[i] · mask[i]`, for `i < count`. With `threads >= 2` (and a large
+    /// enough `count`) two threads each draw and apply one half, the second from the generator
+    /// jumped to its first draw (``RandomSource/jumped(by:)``): the same mask, output and final
+    /// generator state as one thread.
     static func apply(p: Float, count: Int, input: UnsafePointer<Float>,
                       mask: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
-                      rng: inout RandomSource) {
-        draw(p: p, count: count, rng: &rng) { i, m in
-            mask[i] = m; output[i] = input[i] * m
+                      rng: inout RandomSource, threads: Int = 1) {
+        guard threads >= 2 && count >= parallelCount else {
+            draw(p: p, count: count, rng: &rng) { i, m in mask[i] = m; output[i] = input[i] * m }
+            return
         }
+        let half = (count / 2) & ~1   // even: no 64-bit draw straddles the halves
+        let first = rng
+        var second = rng.jumped(by: half / 2)
+        withUnsafeMutablePointer(to: &second) { secondState in
+            runConcurrently(2, parallel: true) { part in
+                if part == 0 {
+                    var g = first
+                    draw(p: p, count: half, rng: &g) { i, m in mask[i] = m; output[i] = input[i] * m }
+                } else {
+                    let maskTail = mask + half, inputTail = input + half, outputTail = output + half
+                    draw(p: p, count: count - half, rng: &secondState.pointee) { i, m in
+                        maskTail[i] = m; outputTail[i] = inputTail[i] * m
+                    }
+                }
+            }
+        }
+        rng = second
     }
+
+    /// From this many elements on, `apply` splits over two threads (a jump costs tens of µs).
+    static let parallelCount = 1 << 16
 
     /// `mask[i] = u_i >= p ? 1/(1−p) : 0` for `i < count`, with `u_i` uniform in [0, 1) on a
     /// 2⁻²⁴ grid (two per 64-bit draw of `rng`, in index order). The same generator state gives

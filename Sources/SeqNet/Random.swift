@@ -19,6 +19,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         s0 = splitmix(&x); s1 = splitmix(&x); s2 = splitmix(&x); s3 = splitmix(&x)
     }
 
+    /// The four state words, and a generator from them (for ``jumped(by:)``).
+    var stateWords: (UInt64, UInt64, UInt64, UInt64) { (s0, s1, s2, s3) }
+    init(stateWords s: (UInt64, UInt64, UInt64, UInt64)) { s0 = s.0; s1 = s.1; s2 = s.2; s3 = s.3 }
+
     /// Next 64 random bits.
     @inlinable
     public mutating func next() -> UInt64 { nextBits() }

@@ -188,7 +188,8 @@ public final class SequenceNetwork: @unchecked Sendable {
                     if useDropout && k < config.numLayers - 1 {
                         let dropped = ws.dropped[k]!.pointer
                         Dropout.apply(p: config.dropout, count: rows * width, input: out,
-                                      mask: ws.masks[k]!.pointer, output: dropped, rng: &rng)
+                                      mask: ws.masks[k]!.pointer, output: dropped, rng: &rng,
+                                      threads: max(1, threads))
                         x = UnsafePointer(dropped)
                     } else {
                         x = y
