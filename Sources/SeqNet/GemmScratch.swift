@@ -43,6 +43,14 @@ final class GemmScratch {
         bStorage.map { $0.deallocate() }
     }
 
+    /// Makes `scratch` the calling thread's (before its first `gemm`), so that a short-lived
+    /// thread reuses buffers grown by an earlier one instead of allocating its own. The thread
+    /// must not have one yet, and no other live thread may use `scratch`.
+    static func adopt(_ scratch: GemmScratch) {
+        precondition(pthread_getspecific(gemmScratchKey) == nil, "gemm: this thread already has scratch")
+        pthread_setspecific(gemmScratchKey, Unmanaged.passRetained(scratch).toOpaque())
+    }
+
     /// The calling thread's scratch (created on first use, released when the thread exits).
     static var current: GemmScratch {
         if let raw = pthread_getspecific(gemmScratchKey) {

@@ -129,7 +129,7 @@ final class RecurrentDirection: @unchecked Sendable {
         // With two or more threads the batch's rows are split between them for the whole time
         // loop: every row's recurrence is independent of the others', so the halves need no
         // synchronisation per step, and every element is computed exactly as with one thread.
-        let chunks = threads >= 2 ? rowChunks(batch: B, splitFrom: 2) : [0..<B]
+        let chunks = rowChunks(batch: B, splitFrom: threads >= 2 ? 2 : .max)
         runConcurrently(chunks.count, parallel: chunks.count > 1) { c in
             self.forwardRows(chunks[c], stepRange: stepRange, steps: T, batch: B, lengths: lengths,
                              sorted: sorted, output: output, outputStride: outputStride, gates: gates,
@@ -244,7 +244,7 @@ final class RecurrentDirection: @unchecked Sendable {
         // added in chunk order at the end, so the bits do not depend on how many threads ran
         // the chunks; with two or more threads each chunk's time loop runs on its own thread.
         let chunks = rowChunks(batch: B)
-        let ranges = threads >= 2 ? chunks : [0..<B]
+        let ranges = threads >= 2 ? chunks : rowChunks(batch: B, splitFrom: .max)
         runConcurrently(ranges.count, parallel: ranges.count > 1) { c in
             self.backwardRows(ranges[c], sumChunks: chunks, stepRange: stepRange, steps: T, batch: B,
                               lengths: lengths, output: output, outputStride: outputStride,
@@ -299,7 +299,7 @@ final class RecurrentDirection: @unchecked Sendable {
     /// The time loop of `backward` for the batch rows `rows`. Bias sums go to the 4·G·H block
     /// of `sums` of each chunk of `sumChunks` (which tile the batch) lying within `rows`: a running
     /// sum of the input side (all gates), of the GRU's hidden-side n part, and a per-step block.
-    private func backwardRows(_ rows: Range<Int>, sumChunks: [Range<Int>], stepRange: Range<Int>,
+    private func backwardRows(_ rows: Range<Int>, sumChunks: RowChunks, stepRange: Range<Int>,
                               steps T: Int, batch B: Int,
                               lengths: UnsafePointer<Int>?,
                               output: UnsafePointer<Float>, outputStride: Int,
@@ -310,7 +310,6 @@ final class RecurrentDirection: @unchecked Sendable {
                               sums: UnsafeMutablePointer<Float>, zeros: UnsafePointer<Float>) {
         let H = hiddenSize, gh = gateWidth, r0 = rows.lowerBound, R = rows.count
         let whh = UnsafePointer(weightHH.value.pointer)
-        let mine = sumChunks.indices.filter { rows.contains(sumChunks[$0].lowerBound) }
         let rowLengths = lengths.map { $0 + r0 }
         let hc = hCarry + r0 * H, cc = cCarry + r0 * H
         for s in stepRange {
@@ -327,7 +326,7 @@ final class RecurrentDirection: @unchecked Sendable {
                                     gates: gates + (t * B + r0) * gh, hn: aux + (t * B + r0) * H,
                                     hPrev: hPrev, hStride: outputStride,
                                     gradInputGates: dG, gradHidden: dGh)
-                for c in mine {
+                for c in sumChunks.indices where rows.contains(sumChunks[c].lowerBound) {
                     let chunk = sumChunks[c], sum = sums + c * 4 * gh
                     addColumnSums(rows: chunk.count, cols: H,
                                   src: gradHidden + (t * B + chunk.lowerBound) * gh + 2 * H, ld: gh,
@@ -349,7 +348,7 @@ final class RecurrentDirection: @unchecked Sendable {
                          b: whh, ldb: H, beta: 0, c: hc, ldc: H)
                 }
             }
-            for c in mine {
+            for c in sumChunks.indices where rows.contains(sumChunks[c].lowerBound) {
                 let chunk = sumChunks[c], sum = sums + c * 4 * gh
                 addColumnSums(rows: chunk.count, cols: gh, src: gradGates + (t * B + chunk.lowerBound) * gh,
                               ld: gh, into: sum, scratch: sum + 2 * gh)
@@ -372,10 +371,23 @@ final class RecurrentDirection: @unchecked Sendable {
 /// on the thread count, so that per-chunk reductions give the same bits however the chunks are
 /// run. (`forward` reduces nothing across rows and splits from 2 rows; `backward`'s bias sums
 /// split from 16, so that small batches keep one sum.)
-func rowChunks(batch: Int, splitFrom: Int = 16) -> [Range<Int>] {
-    if batch < max(2, splitFrom) { return [0..<batch] }
-    let half = (batch + 1) / 2
-    return [0..<half, half..<batch]
+/// (A value, not an array: the wavefront asks for it once per chunk of steps, and nothing may
+/// allocate there.)
+func rowChunks(batch: Int, splitFrom: Int = 16) -> RowChunks {
+    RowChunks(batch: batch, split: batch >= max(2, splitFrom))
+}
+
+/// One chunk `0..<batch`, or two halves (the first the larger).
+struct RowChunks: RandomAccessCollection {
+    let batch: Int
+    let split: Bool
+    var startIndex: Int { 0 }
+    var endIndex: Int { split ? 2 : 1 }
+    subscript(i: Int) -> Range<Int> {
+        guard split else { return 0..<batch }
+        let half = (batch + 1) / 2
+        return i == 0 ? 0..<half : half..<batch
+    }
 }
 
 /// Whether `lengths[0..<count]` never increases.

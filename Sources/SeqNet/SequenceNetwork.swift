@@ -64,6 +64,8 @@ public final class SequenceNetwork: @unchecked Sendable {
 
     var trainingWorkspace: Workspace?
     var inferenceWorkspace: Workspace?
+    /// The GEMM packing buffers of the wavefront's helper thread (a new thread each pass).
+    let wavefrontScratch = GemmScratch()
     /// What `backward` needs from the last training forward.
     private var pending: PendingPass?
     /// The storage of the last forward's result (training or inference: one slot, so the devel

@@ -51,7 +51,7 @@ extension SequenceNetwork {
         let chunkedInput = I <= 1024
         let progress = ChunkProgress(layers: L)
         let auxStride = training ? B * H : 0
-        runOnTwoThreads { p in
+        runOnTwoThreads(helperScratch: wavefrontScratch) { p in
             if p == 1 && dropout {
                 for k in 0..<(L - 1) {
                     Dropout.drawMask(p: config.dropout, count: rows * H, mask: ws.masks[k]!.pointer, rng: &rng)
@@ -120,7 +120,7 @@ extension SequenceNetwork {
                                  grad: dX + rows.lowerBound * H)
             }
         }
-        runOnTwoThreads { p in
+        runOnTwoThreads(helperScratch: wavefrontScratch) { p in
             let s = ws.scratch[p]
             for k in stride(from: L - 1, through: 0, by: -1) where k % 2 == p {
                 let dir = layers[k][0], cache = ws.caches[k][0]
@@ -186,10 +186,14 @@ final class ChunkProgress: Sendable {
 /// Runs `body(0)` on the caller and `body(1)` on a thread of its own, and returns when both
 /// have. (A pool such as `concurrentPerform` may run both on one thread, one after the other;
 /// a wavefront's halves wait on each other, so they need two threads for sure.) The helper is
-/// joined before returning, so nothing of `body` outlives the call.
-func runOnTwoThreads(_ body: (Int) -> Void) {
+/// joined before returning, so nothing of `body` outlives the call. The helper's products use
+/// `helperScratch` (kept by the caller across calls, so its packing buffers are not regrown).
+func runOnTwoThreads(helperScratch: GemmScratch, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { escapable in
-        let context = Unmanaged.passRetained(HelperBody { escapable(1) }).toOpaque()
+        let context = Unmanaged.passRetained(HelperBody {
+            GemmScratch.adopt(helperScratch)
+            escapable(1)
+        }).toOpaque()
         #if canImport(Darwin)
         var thread: pthread_t?
         let started = pthread_create(&thread, nil, { raw in

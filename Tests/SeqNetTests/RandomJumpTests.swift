@@ -51,4 +51,25 @@ import Testing
         #expect(results[1].2 == results[0].2)
         #expect(results[0].0.contains(0) && results[0].0.contains(1 / Float(0.8)))
     }
+
+    /// In the network: a bidirectional layer output of 64 steps × 8 rows × 128 reaches the
+    /// two-thread split; training results at 1 and 2 threads are the same bits.
+    @Test func networkDropoutOnTwoThreadsGivesTheBitsOfOne() {
+        let cfg = NetworkConfig(cell: .gru, inputSize: 6, hiddenSize: 64, numLayers: 2,
+                                bidirectional: true, outputSize: 1, dropout: 0.2)
+        #expect(64 * 8 * 128 >= Dropout.parallelCount)
+        let batch = TestData.batch(steps: 64, lengths: Array(repeating: 64, count: 8), features: 6, seed: 3)
+        let w = TestData.weights(count: 64 * 8, seed: 4)
+        var results: [([Float], [Float], UInt64)] = []
+        for threads in [1, 2] {
+            let net = SequenceNetwork(config: cfg, seed: 2)
+            net.threads = threads
+            var rng = RandomSource(seed: 8)
+            let (out, dx) = TestData.forwardBackward(net, batch, lossWeights: w, rng: &rng)
+            results.append((out.array + dx.array, TestData.gradients(net), rng.next()))
+        }
+        #expect(results[1].0 == results[0].0)
+        #expect(results[1].1 == results[0].1)
+        #expect(results[1].2 == results[0].2)
+    }
 }

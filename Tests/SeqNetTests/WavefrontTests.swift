@@ -15,8 +15,9 @@ import Testing
     }
 
     static func run(_ cfg: NetworkConfig, steps: Int, lengths: [Int], threads: Int,
-                    inputGradient: Bool) -> Results {
-        let batch = TestData.batch(steps: steps, lengths: lengths, features: cfg.inputSize, seed: 31)
+                    inputGradient: Bool, nanPadding: Bool = false) -> Results {
+        let clean = TestData.batch(steps: steps, lengths: lengths, features: cfg.inputSize, seed: 31)
+        let batch = nanPadding ? TestData.withPadding(clean) { _ in .nan } : clean
         let sortedLengths = lengths.sorted(by: >)
         let sorted = TestData.batch(steps: steps, lengths: sortedLengths, features: cfg.inputSize, seed: 32)
         let w = TestData.weights(count: steps * lengths.count * cfg.outputSize, seed: 33)
@@ -42,10 +43,10 @@ import Testing
         return r
     }
 
-    /// 2, 3 and 4 layers (the last layer on either thread), GRU and LSTM, dropout, padded rows,
+    /// 2–5 layers (the last layer on either thread), GRU and LSTM, dropout, padded rows,
     /// 13 steps in chunks of 3 (the last chunk a single step).
     @available(macOS 15, *)
-    @Test(arguments: CellType.allCases, [2, 3, 4])
+    @Test(arguments: CellType.allCases, [2, 3, 4, 5])
     func wavefrontGivesTheBitsOfOneThread(cell: CellType, layers: Int) {
         let cfg = NetworkConfig(cell: cell, inputSize: 7, hiddenSize: 12, numLayers: layers,
                                 bidirectional: false, outputSize: 2, dropout: 0.25)
@@ -73,6 +74,20 @@ import Testing
         let lengths = [9, 9, 4]
         let one = Self.run(cfg, steps: 9, lengths: lengths, threads: 1, inputGradient: true)
         let two = Self.run(cfg, steps: 9, lengths: lengths, threads: 2, inputGradient: true)
+        #expect(two == one)
+    }
+
+    /// NaN in the padding (the layer-0 input is then a zeroed copy) and batch rows that do not
+    /// fill whole 6-row GEMM tiles per chunk (7 rows, chunks of 5 steps).
+    @available(macOS 15, *)
+    @Test(arguments: CellType.allCases)
+    func nonFinitePaddingGivesTheBitsOfOneThread(cell: CellType) {
+        let cfg = NetworkConfig(cell: cell, inputSize: 5, hiddenSize: 10, numLayers: 3,
+                                bidirectional: false, outputSize: 1, dropout: 0.3)
+        let lengths = [20, 3, 20, 11, 1, 20, 17]
+        let one = Self.run(cfg, steps: 20, lengths: lengths, threads: 1, inputGradient: true, nanPadding: true)
+        let two = Self.run(cfg, steps: 20, lengths: lengths, threads: 2, inputGradient: true, nanPadding: true)
+        #expect(!one.output.contains { $0.isNaN } && !one.gradients.contains { $0.isNaN })
         #expect(two == one)
     }
 
