@@ -20,12 +20,10 @@ enum Dropout {
             runConcurrently(2, parallel: true) { part in
                 if part == 0 {
                     var g = first
-                    draw(p: p, count: half, rng: &g) { i, m in mask[i] = m; output[i] = input[i] * m }
+                    apply(p: p, count: half, input: input, mask: mask, output: output, rng: &g)
                 } else {
-                    let maskTail = mask + half, inputTail = input + half, outputTail = output + half
-                    draw(p: p, count: count - half, rng: &secondState.pointee) { i, m in
-                        maskTail[i] = m; outputTail[i] = inputTail[i] * m
-                    }
+                    apply(p: p, count: count - half, input: input + half, mask: mask + half,
+                          output: output + half, rng: &secondState.pointee)
                 }
             }
         }
@@ -64,7 +62,7 @@ enum Dropout {
         if i < count { store(i, keep(generator.next() >> 40)) }
     }
 
-    /// `output[i] = input[i] · mask[i]` for `i < count`.
+    /// `output[i] = input[i] · mask[i]` for `i < count` (`output` may be `input`).
     static func applyMask(count: Int, input: UnsafePointer<Float>, mask: UnsafePointer<Float>,
                           output: UnsafeMutablePointer<Float>) {
         var i = 0
@@ -77,11 +75,6 @@ enum Dropout {
 
     /// `grad[i] *= mask[i]` for `i < count` (backward through the mask of `apply`).
     static func backward(count: Int, mask: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            storeVector(loadVector(grad + i) * loadVector(mask + i), grad + i)
-            i += 8
-        }
-        while i < count { grad[i] *= mask[i]; i += 1 }
+        applyMask(count: count, input: UnsafePointer(grad), mask: mask, output: grad)
     }
 }

@@ -117,11 +117,16 @@ struct GemmPlan {
 
     static func blockRows(kc: Int) -> Int { min(240, max(6, (36_864 / kc) / 6 * 6)) }
 
+    /// Up to this depth a product's k-blocks depend on k alone, so cutting its rows or columns
+    /// into separate calls gives every element the same bits (deeper products of a large C use
+    /// deeper blocks).
+    static let shapeIndependentDepth = 1024
+
     /// k-block depth: k split into equal blocks of at most 256, or, when C is large (fewer passes
     /// over C) and k > 1024, of at most 1024 (512 when Aᵀ blocks are packed too, so that they
     /// and the packed B block share L2: measured +6–10% on 192×19200×4097 and 4097×19200×192).
     static func blockDepth(transA: Transpose, m: Int, n: Int, k: Int) -> Int {
-        let large = m &* n >= 1 << 19 && k > 1024
+        let large = m &* n >= 1 << 19 && k > shapeIndependentDepth
         let maxDepth = large ? (transA == .transposed ? 512 : 1024) : 256
         let blocks = (k &+ maxDepth &- 1) / maxDepth
         return (k &+ blocks &- 1) / blocks

@@ -97,8 +97,7 @@ final class RecurrentDirection: @unchecked Sendable {
 
     /// `gates[rows] = X[rows] · W_ihᵀ`: the input projection of the layer-input rows `rows`
     /// (`t·B + b`). Each element's value does not depend on how the rows are cut, as long as
-    /// `I <= 1024` or all rows come at once (the GEMM's k-blocking depends on its whole shape
-    /// only beyond that depth).
+    /// `I <= GemmPlan.shapeIndependentDepth` or all rows come at once.
     func projectInput(rows: Range<Int>, input: UnsafePointer<Float>, inputStride: Int,
                       gates: UnsafeMutablePointer<Float>, threads: Int) {
         let gh = gateWidth

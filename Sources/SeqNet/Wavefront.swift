@@ -8,16 +8,17 @@ import Synchronization
 /// recurrent products, less efficient per row (six-row GEMM tiles: 64 rows are 10⅔ tiles, 32 rows
 /// take 6 each). Instead, layer `k` runs on thread `k % 2` (even layers on the caller, odd on a helper), over
 /// chunks of consecutive steps:
-/// - forward: layer `k` projects and runs chunk `c` once layer `k − 1` has finished it (its output
-///   there, dropout applied), so layer `k` runs step `t` while layer `k − 1` runs a later chunk;
+/// - forward: layer `k` applies dropout to, projects and runs chunk `c` of its input once layer
+///   `k − 1` has finished it, so layer `k` runs step `t` while layer `k − 1` runs a later chunk;
 /// - backward: layer `k` runs chunk `c` (from the last) once layer `k + 1` has finished it and
 ///   written `∂L/∂Y_k` there (its chunk of `dG·W_ih`, through the dropout mask); then, after its
 ///   last chunk, its weight gradients, while the other thread goes on.
 ///
-/// Every product and kernel computes each element as the layer-by-layer pass does (the GEMM's
-/// per-element arithmetic does not depend on m while k ≤ 1024, hence `gateWidth ≤ 1024` and layer
-/// 0's input projection done whole; the recurrences run their steps in order; dropout masks are
-/// drawn up front in the same order), so results are bit-identical for every thread count.
+/// Every product and kernel computes each element as the layer-by-layer pass does (a GEMM cut by
+/// rows keeps its bits up to `GemmPlan.shapeIndependentDepth`, hence the limit on `gateWidth` and
+/// a deeper layer-0 input projected whole; the recurrences run their steps in order; dropout
+/// masks are drawn up front in the same order), so results are bit-identical for every thread
+/// count.
 @available(macOS 15, *)
 extension SequenceNetwork {
     /// Rows (`steps · batch`) per chunk: enough for the chunk's input projection to run near
@@ -26,8 +27,8 @@ extension SequenceNetwork {
 
     /// Whether a pass over `steps × batch` runs as a wavefront.
     func usesWavefront(steps: Int, batch: Int) -> Bool {
-        return threads >= 2 && !config.bidirectional && config.numLayers >= 2 && steps >= 4 && batch > 0
-            && (config.cell == .gru ? 3 : 4) * config.hiddenSize <= 1024
+        threads >= 2 && !config.bidirectional && config.numLayers >= 2 && steps >= 4 && batch > 0
+            && layers[0][0].gateWidth <= GemmPlan.shapeIndependentDepth
     }
 
     /// Steps per chunk: `wavefrontChunkRows` rows, and at least 4 chunks.
@@ -46,9 +47,8 @@ extension SequenceNetwork {
                           dropout: Bool, rng: inout RandomSource) -> UnsafePointer<Float> {
         let L = config.numLayers, H = config.hiddenSize, I = config.inputSize, rows = T * B
         let C = wavefrontChunkSteps(steps: T, batch: B), chunks = (T + C - 1) / C
-        // Beyond a depth of 1024 the GEMM's k-blocking depends on the whole product's shape:
-        // such a layer-0 projection runs whole.
-        let chunkedInput = I <= 1024
+        // A deeper layer-0 projection's k-blocking depends on its whole shape: it runs whole.
+        let chunkedInput = I <= GemmPlan.shapeIndependentDepth
         let progress = ChunkProgress(layers: L)
         let auxStride = training ? B * H : 0
         runOnTwoThreads(helperScratch: wavefrontScratch) { p in
