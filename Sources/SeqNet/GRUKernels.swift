@@ -32,15 +32,26 @@ enum GRUKernels {
                 continue
             }
             let g = gates + b * g3, a = hidden + b * g3, hp = hPrev + b * hStride
+            // Two passes over the row: the gates r and z, then n and h' (which wait on r). In one
+            // pass each vector's dependency chain (a sigmoid, then tanh, then the blend) is long
+            // for the few vectors the core's window holds at once; split, each chain is about
+            // half as long. perf (`bench train` BiGRU-89, Zen 4 VM, 1 thread): the kernel's samples
+            // in inference fell by about 12 %. Every element is computed by the same operations
+            // as before: same bits. (The LSTM kernel split the same way measured no change.)
+            let vectorEnd = H & ~7
             var j = 0
-            while j + 8 <= H {
-                let r = fastSigmoid(loadVector(g + j) + loadVector(a + j) + loadVector(biasRZ + j))
-                let z = fastSigmoid(loadVector(g + H + j) + loadVector(a + H + j) + loadVector(biasRZ + H + j))
+            while j < vectorEnd {
+                storeVector(fastSigmoid(loadVector(g + j) + loadVector(a + j) + loadVector(biasRZ + j)), g + j)
+                storeVector(fastSigmoid(loadVector(g + H + j) + loadVector(a + H + j) + loadVector(biasRZ + H + j)),
+                            g + H + j)
+                j += 8
+            }
+            j = 0
+            while j < vectorEnd {
+                let r = loadVector(g + j), z = loadVector(g + H + j)
                 let ghn = loadVector(a + 2 * H + j) + loadVector(biasHN + j)
                 let n = fastTanh(loadVector(g + 2 * H + j) + loadVector(biasIN + j) + r * ghn)
                 let h = n + z * (loadVector(hp + j) - n)
-                storeVector(r, g + j)
-                storeVector(z, g + H + j)
                 storeVector(n, g + 2 * H + j)
                 storeVector(ghn, hn + j)
                 storeVector(h, ho + j)
