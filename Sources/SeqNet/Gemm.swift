@@ -22,7 +22,7 @@ public enum Transpose: Sendable {
 /// Any sizes (0 included) and leading dimensions are accepted. Implementation: 6×16 register tile of
 /// `SIMD8<Float>` FMAs (on AVX-512 CPUs, full 6×32 blocks in one `SIMD16<Float>` tile, same bits:
 /// `GemmKernels`) over k-blocks of at most 256 (512 or 1024 when C has ≥ 2¹⁹ elements and
-/// k > 1024);
+/// k > `GemmPlan.shapeIndependentDepth`, 1024);
 /// op(B) is packed into 16-wide panels, or read in place when it is not transposed, m ≤ 512 and
 /// k·n ≤ 2¹⁸;
 /// op(A) is read in place when not transposed or when C is small (m ≤ 512, n ≤ 128), packed
@@ -58,7 +58,8 @@ func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
 /// `C[m×n] = op(A)[m×k] · B + beta · C` with op(B) `[k×n]` pre-packed in `packedB`
 /// (`k` and `n` are `packedB.k`, `packedB.n`). Same layouts, threading and determinism as
 /// ``gemm(_:_:m:n:k:a:lda:b:ldb:beta:c:ldc:threads:)``; the result is bit-identical to it unless
-/// C has ≥ 2¹⁹ elements and k > 1024 (where the unpacked call uses deeper k-blocks).
+/// C has ≥ 2¹⁹ elements and k > `GemmPlan.shapeIndependentDepth` (1024), where the unpacked call
+/// uses deeper k-blocks.
 public func gemm(_ transA: Transpose, m: Int, a: UnsafePointer<Float>, lda: Int,
                  packedB: GemmPackedB,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,

@@ -11,8 +11,9 @@
 /// one time step: one GEMM for the input side, one for the hidden side, the same fused GRU/LSTM
 /// kernel, then the same head. So stepping through a sequence gives the whole-sequence forward's
 /// outputs bit for bit, with one documented exception: GEMM splits the reduction into k-blocks of
-/// at most 256, except when the product is large (`m·n ≥ 2¹⁹`) and `k > 1024`, where the
-/// whole-sequence input projection uses deeper blocks. For a layer-0 input wider than 1024
+/// at most 256, except when the product is large (`m·n ≥ 2¹⁹`) and k exceeds
+/// `GemmPlan.shapeIndependentDepth` (1024), where the whole-sequence input projection uses
+/// deeper blocks. For a layer-0 input wider than 1024
 /// features (deepspectrum's 4096) the two then differ by rounding only (relative ~1e-6; the tests
 /// bound it). `step` allocates nothing: every buffer lives in the stepper or the state.
 ///
