@@ -6,13 +6,15 @@ stdin. Every sample is given a phase by its call stack (the training loop `Train
 includes the warm-up epoch and the devel scoring after every epoch; `Inference` outside it; the
 GEMM peak measurement `GemmPeak`; the rest) and a kind by its innermost frame (GEMM micro-kernel,
 GEMM packing, gate kernels, dropout, …; see KINDS). Prints a Markdown table of each phase's
-samples by kind, the samples of each thread, and the phase's most sampled functions.
+samples by kind, the CPU time sampled on each of its busiest threads (a thread waiting
+asleep is not sampled), and the phase's most sampled functions.
 
-With `--bench FILE` (the JSON line `emofuse bench train` printed in the profiled run), it also
-prints the training loop's CPU time in the GEMM micro-kernel per epoch and the rate the GEMMs
+With `--bench FILE` (the JSON line `emofuse bench train` printed in the profiled run), for a
+one-thread run it also prints the training loop's CPU time in the GEMM micro-kernel per epoch and the rate the GEMMs
 reach inside it: CPU seconds per epoch × the micro-kernel's share of the loop's samples (page
 faults left out: they come from the warm-up epoch's first touch of its buffers), and the epoch's
-GEMM FLOPs (its counted FLOPs less the gate kernels' share) per CPU second of that time.
+GEMM FLOPs (its counted FLOPs less the gate kernels' share) per CPU second of that time; for
+more threads, the idle share of the threads' wall time (1 − CPU seconds / (threads × wall)).
 """
 import argparse
 import collections
@@ -75,6 +77,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", help="the JSON line `emofuse bench train` printed in the profiled run")
     ap.add_argument("--title", default="profile")
+    ap.add_argument("--frequency", type=float, default=1999,
+                    help="the sampling frequency perf record ran with (-F), to turn samples into seconds")
     args = ap.parse_args()
     by_kind = collections.defaultdict(collections.Counter)
     by_thread = collections.defaultdict(collections.Counter)
@@ -100,12 +104,19 @@ def main():
     for p in phases:
         threads = by_thread[p].most_common()
         total = sum(c for _, c in threads)
-        shares = ", ".join(f"{100 * c / total:.0f}%" for _, c in threads[:4])
+        shares = ", ".join(f"{c / args.frequency:.2f} s" for _, c in threads[:4])
         top = "; ".join(f"{s} {100 * c / total:.1f}%" for s, c in by_symbol[p].most_common(5))
-        print(f"- {p}: samples by thread {shares}; most sampled: {top}")
+        print(f"- {p}: CPU time sampled on its busiest threads {shares}; most sampled: {top}")
 
     if args.bench:
         bench = json.loads(open(args.bench).read())
+        if bench["threads"] > 1:
+            # Worker threads' stacks do not reach Trainer.train (they start in the thread pool), so
+            # their samples carry no phase; the loop's share of GEMM is then the main thread's only.
+            print(f"- {bench['config']}, {bench['threads']} threads: {bench['epoch_seconds']:.3f} s per epoch, "
+                  f"{bench['epoch_cpu_seconds']:.3f} CPU s, idle {100 * (1 - bench['epoch_cpu_seconds'] / (bench['threads'] * bench['epoch_seconds'])):.0f}% "
+                  f"of the threads' wall time (worker threads' samples are under \"other\": their stacks carry no phase)\n")
+            return
         loop = by_kind["training loop"]
         counted = sum(loop.values()) - loop["page faults (kernel)"]
         gemm_share = loop["GEMM micro-kernel"] / counted

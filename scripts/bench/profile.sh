@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="1" EPOCHS=3
 CONFIGS="BiGRU-89 BiGRU-4097 BiLSTM-89 BiGRU-AE-89 BiGRU-AE-4097 GRU-89"
+FREQ=1999
 PROFILES=${PROFILES:-/tmp/emofuse-profiles}
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,10 +39,10 @@ for config in $CONFIGS; do
     for threads in $THREADS; do
         base="$PROFILES/$config-${threads}t"
         # shellcheck disable=SC2046
-        perf record -q -F 1999 -g -o "$base.data" -- \
+        perf record -q -F "$FREQ" -g -o "$base.data" -- \
             "$BIN" bench train --threads "$threads" --epochs "$EPOCHS" $(flags "$config") > "$base.json"
         perf script -i "$base.data" -F tid,ip,sym,dso 2>/dev/null | swift demangle --simplified \
-            | python3 scripts/bench/perf_summary.py --bench "$base.json" --title "$config, $threads thread(s)"
+            | python3 scripts/bench/perf_summary.py --frequency "$FREQ" --bench "$base.json" --title "$config, $threads thread(s)"
         echo "profile.sh: $config, $threads thread(s) done" >&2
     done
 done
