@@ -73,8 +73,19 @@ enum Dropout {
         while i < count { output[i] = input[i] * mask[i]; i += 1 }
     }
 
-    /// `grad[i] *= mask[i]` for `i < count` (backward through the mask of `apply`).
-    static func backward(count: Int, mask: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>) {
-        applyMask(count: count, input: UnsafePointer(grad), mask: mask, output: grad)
+    /// `grad[i] *= mask[i]` for `i < count` (backward through the mask of `apply`). With
+    /// `threads >= 2` and at least ``parallelCount`` elements, two threads take one half each
+    /// (element by element: the same bits).
+    static func backward(count: Int, mask: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>,
+                         threads: Int = 1) {
+        guard threads >= 2 && count >= parallelCount else {
+            applyMask(count: count, input: UnsafePointer(grad), mask: mask, output: grad)
+            return
+        }
+        let half = (count / 2) & ~7
+        runConcurrently(2, parallel: true) { part in
+            let lo = part == 0 ? 0 : half, n = part == 0 ? half : count - half
+            applyMask(count: n, input: UnsafePointer(grad + lo), mask: mask + lo, output: grad + lo)
+        }
     }
 }

@@ -287,7 +287,8 @@ public final class SequenceNetwork: @unchecked Sendable {
                                                accumulate: d > 0, threads: max(1, threads))
                 }
                 if k > 0 && pass.dropout {
-                    Dropout.backward(count: rows * width, mask: ws.masks[k - 1]!.pointer, grad: dX)
+                    Dropout.backward(count: rows * width, mask: ws.masks[k - 1]!.pointer, grad: dX,
+                                     threads: max(1, threads))
                 }
                 current = 1 - current
             }

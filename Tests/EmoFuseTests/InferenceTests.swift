@@ -22,4 +22,39 @@ import SeqNet
         }
         #expect(zip(alone, lengths).allSatisfy { $0.count == $1 * 2 })
     }
+
+    /// With two or three threads the sequences of a batch are dealt to threads: predictions,
+    /// reconstruction errors and the devel MSE keep their bits, each under its own index.
+    @Test func threadsDealSequencesWithoutChangingResults() {
+        let lengths = [5, 12, 3, 12, 7, 1, 9, 4]
+        var rng = RandomSource(seed: 7)
+        let sequences = lengths.enumerated().map { i, n -> ModelSequence in
+            let x = (0..<n * 4).map { _ in rng.uniform(-1, 1) }
+            return ModelSequence(id: "s\(i)", partition: .devel, rows: n, inputs: x, targets: x)
+        }
+        let network = SequenceNetwork(config: NetworkConfig(cell: .gru, inputSize: 4, hiddenSize: 8, numLayers: 2,
+                                                            bidirectional: true, outputSize: 4), seed: 6)
+        var seen: [(predictions: [[Float]], errors: [[Float]], mse: Double)] = []
+        for threads in [1, 2, 3] {
+            network.threads = threads
+            seen.append((Inference.predict(network, sequences: sequences, batchSize: 6),
+                         Inference.reconstructionErrors(network, sequences: sequences),
+                         Trainer.evaluate(network, sequences: sequences, objective: .reconstruction,
+                                          outputSize: 4, threads: threads)))
+        }
+        for s in seen.dropFirst() {
+            #expect(s.predictions == seen[0].predictions)
+            #expect(s.errors == seen[0].errors)
+            #expect(s.mse == seen[0].mse)
+        }
+        // Every index got its own sequence: the REs are the per-step errors of its predictions.
+        for (i, seq) in sequences.enumerated() {
+            #expect(seen[1].errors[i].count == seq.rows)
+            for t in 0..<seq.rows {
+                let e = (0..<4).map { k in seq.inputs[t * 4 + k] - seen[1].predictions[i][t * 4 + k] }
+                let re = e.reduce(Float(0)) { $0 + $1 * $1 } / 4
+                #expect(abs(seen[1].errors[i][t] - re) <= 1e-6 * max(1, re))
+            }
+        }
+    }
 }

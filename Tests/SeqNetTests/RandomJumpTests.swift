@@ -33,8 +33,8 @@ import Testing
         }
     }
 
-    /// Two threads give the mask, output and final generator state of one, for even and odd
-    /// counts around the split threshold.
+    /// Two threads give the mask, output and final generator state of one, and the same
+    /// backward, for even and odd counts around the split threshold.
     @Test(arguments: [Dropout.parallelCount, Dropout.parallelCount + 1, 300_001, 1_228_800])
     func twoThreadDropoutEqualsOneThread(count: Int) {
         let input = FloatBuffer((0..<count).map { Float($0 % 97) - 48 })
@@ -50,6 +50,17 @@ import Testing
         #expect(results[1].1 == results[0].1)
         #expect(results[1].2 == results[0].2)
         #expect(results[0].0.contains(0) && results[0].0.contains(1 / Float(0.8)))
+        // Backward through the mask: two halves on two threads, the same bits as one pass.
+        let mask = FloatBuffer(results[0].0)
+        let grads = [1, 2].map { threads -> [Float] in
+            let grad = FloatBuffer((0..<count).map { Float($0 % 89) * 0.25 - 11 })
+            withExtendedLifetime(mask) {
+                Dropout.backward(count: count, mask: mask.pointer, grad: grad.pointer, threads: threads)
+            }
+            return grad.array
+        }
+        #expect(grads[1] == grads[0])
+        #expect(grads[0] == (0..<count).map { (Float($0 % 89) * 0.25 - 11) * results[0].0[$0] })
     }
 
     /// In the network: a bidirectional layer output of 64 steps × 8 rows × 128 reaches the

@@ -10,8 +10,8 @@
 # Needs: Swift (release build) and PyTorch's CPU wheel (`pip install torch`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/bench/configs.sh
 PAIRS=3 THREADS="1 2" EPOCHS=2
-CONFIGS="BiGRU-89 BiGRU-4097 BiLSTM-89 BiGRU-AE-89 BiGRU-AE-4097 GRU-89"
 OUT=${OUT:-/tmp/emofuse-compare.jsonl}
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -27,15 +27,6 @@ python3 -c 'import torch' 2>/dev/null || {
     echo "compare.sh: PyTorch is not installed; install its CPU wheel: pip install torch" >&2; exit 1; }
 swift build -c release --product emofuse >&2
 BIN=$(swift build -c release --show-bin-path)/emofuse
-
-# BiGRU-AE-4097 → --cell gru --input-size 4097 --autoencoder (same flags on both sides).
-flags() {
-    local name=$1 f=""
-    case "$name" in Bi*) name=${name#Bi} ;; *) f="--unidirectional" ;; esac
-    case "$name" in LSTM*) f="$f --cell lstm" ;; *) f="$f --cell gru" ;; esac
-    case "$name" in *-AE-*) f="$f --autoencoder" ;; esac
-    echo "$f --input-size ${name##*-}"
-}
 
 : > "$OUT"
 # Thread counts are interleaved too (config by config, pair by pair), so the 2-over-1-thread

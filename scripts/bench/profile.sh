@@ -10,8 +10,8 @@
 # Raw profiles go to $PROFILES (default /tmp/emofuse-profiles); the Markdown goes to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/bench/configs.sh
 THREADS="1" EPOCHS=3
-CONFIGS="BiGRU-89 BiGRU-4097 BiLSTM-89 BiGRU-AE-89 BiGRU-AE-4097 GRU-89"
 FREQ=1999
 PROFILES=${PROFILES:-/tmp/emofuse-profiles}
 while [ $# -gt 0 ]; do
@@ -26,14 +26,6 @@ command -v perf >/dev/null || { echo "profile.sh: perf is not installed (apt-get
 swift build -c release --product emofuse >&2
 BIN=$(swift build -c release --show-bin-path)/emofuse
 mkdir -p "$PROFILES"
-
-flags() {   # as in compare.sh: BiGRU-AE-4097 → --cell gru --input-size 4097 --autoencoder
-    local name=$1 f=""
-    case "$name" in Bi*) name=${name#Bi} ;; *) f="--unidirectional" ;; esac
-    case "$name" in LSTM*) f="$f --cell lstm" ;; *) f="$f --cell gru" ;; esac
-    case "$name" in *-AE-*) f="$f --autoencoder" ;; esac
-    echo "$f --input-size ${name##*-}"
-}
 
 for config in $CONFIGS; do
     for threads in $THREADS; do

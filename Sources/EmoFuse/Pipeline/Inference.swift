@@ -20,7 +20,7 @@ public enum Inference {
     public static func predict(_ network: SequenceNetwork, sequences: [ModelSequence],
                                batchSize: Int = defaultBatchSize, reusing batch: TrainingBatch? = nil) -> [[Float]] {
         let outputSize = network.config.outputSize
-        var results = [[Float]](repeating: [], count: sequences.count)
+        let results = Slots<[Float]>(count: sequences.count, initial: [])
         forEachOutput(network, sequences: sequences, batchSize: batchSize, reusing: batch) { i, output, stride in
             let rows = sequences[i].rows
             var values = [Float](repeating: 0, count: rows * outputSize)
@@ -31,12 +31,16 @@ public enum Inference {
             }
             results[i] = values
         }
-        return results
+        return results.array
     }
 
     /// Runs every sequence whole, batched as ``predict(_:sequences:batchSize:reusing:)`` describes, and
     /// hands `body` each sequence's output where the batch holds it: `(index, row 0, row stride)`,
     /// step `t`'s `outputSize` values at `row0 + t · stride`, valid until `body` returns.
+    /// With `network.threads ≥ 2` the sequences of a batch are dealt to that many threads
+    /// (alternately, so that long and short ones mix): `body` runs concurrently for different
+    /// sequences and must write only what belongs to its index (``Slots``). What it computes per
+    /// sequence does not depend on the thread, so results keep their bits.
     static func forEachOutput(_ network: SequenceNetwork, sequences: [ModelSequence], batchSize: Int,
                               reusing batch: TrainingBatch? = nil,
                               _ body: (Int, UnsafePointer<Float>, Int) -> Void) {
@@ -57,9 +61,14 @@ public enum Inference {
                                       threads: network.threads)
             previous = batch
             let output = network.forward(batch.input, training: false, rng: &rng)
-            let b = chunk.count
-            for (j, i) in chunk.enumerated() {
-                body(i, UnsafePointer(output.pointer + j * outputSize), b * outputSize)
+            let b = chunk.count, indices = Array(chunk)
+            let parts = max(1, min(network.threads, b))
+            forEachChunk(of: parts, threads: parts) { range in
+                for part in range {
+                    for j in stride(from: part, to: b, by: parts) {
+                        body(indices[j], UnsafePointer(output.pointer + j * outputSize), b * outputSize)
+                    }
+                }
             }
         }
     }
@@ -80,7 +89,7 @@ public enum Inference {
         // Straight from the batch output: a 4097-wide reconstruction of every sequence is never
         // materialised (69 sequences of 600 steps: 678 MB).
         let d = network.config.outputSize
-        var errors = [[Float]](repeating: [], count: sequences.count)
+        let errors = Slots<[Float]>(count: sequences.count, initial: [])
         forEachOutput(network, sequences: sequences, batchSize: defaultBatchSize) { i, xHat, stride in
             let rows = sequences[i].rows
             errors[i] = sequences[i].inputs.withUnsafeBufferPointer { x in
@@ -91,8 +100,31 @@ public enum Inference {
                 }
             }
         }
-        return errors
+        return errors.array
     }
+}
+
+/// One value per sequence, written by ``Inference/forEachOutput(_:sequences:batchSize:reusing:_:)``'s
+/// threads: each index by one thread only, read back once every thread has finished.
+final class Slots<Value>: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<Value>
+
+    init(count: Int, initial: Value) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: initial)
+    }
+
+    deinit {
+        if let base = storage.baseAddress { base.deinitialize(count: storage.count) }
+        storage.deallocate()
+    }
+
+    subscript(index: Int) -> Value {
+        get { storage[index] }
+        set { storage[index] = newValue }
+    }
+
+    var array: [Value] { Array(storage) }
 }
 
 /// The per-step reconstruction error `(1/d) Σ_i (x_i − x̂_i)²`, summed in order over `i` (the

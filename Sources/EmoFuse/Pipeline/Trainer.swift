@@ -178,8 +178,9 @@ public enum Trainer {
             return Inference.ccc(predictions: predictions, sequences: sequences)
         case .reconstruction:
             // Straight from the batch output (a 4097-wide devel reconstruction, 138 MB on the bench,
-            // is never materialised): each sequence's sum in Double, then the sums in sequence order.
-            var sums = [Double](repeating: 0, count: sequences.count)
+            // is never materialised): each sequence's sum in Double (on the thread its sequence
+            // was dealt to), then the sums in sequence order.
+            let sums = Slots<Double>(count: sequences.count, initial: 0)
             Inference.forEachOutput(network, sequences: sequences, batchSize: Inference.defaultBatchSize,
                                     reusing: batch) { i, xHat, stride in
                 let s = sequences[i]
@@ -193,7 +194,7 @@ public enum Trainer {
                 sums[i] = sum
             }
             let n = sequences.reduce(0) { $0 + $1.rows } * outputSize
-            return n > 0 ? sums.reduce(0, +) / Double(n) : .nan
+            return n > 0 ? sums.array.reduce(0, +) / Double(n) : .nan
         }
     }
 }
