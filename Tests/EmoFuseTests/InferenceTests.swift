@@ -50,10 +50,15 @@ import SeqNet
         // Every index got its own sequence: the REs are the per-step errors of its predictions.
         for (i, seq) in sequences.enumerated() {
             #expect(seen[1].errors[i].count == seq.rows)
+            let predicted: [Float] = seen[1].predictions[i], errors: [Float] = seen[1].errors[i]
             for t in 0..<seq.rows {
-                let e = (0..<4).map { k in seq.inputs[t * 4 + k] - seen[1].predictions[i][t * 4 + k] }
-                let re = e.reduce(Float(0)) { $0 + $1 * $1 } / 4
-                #expect(abs(seen[1].errors[i][t] - re) <= 1e-6 * max(1, re))
+                var sum: Float = 0
+                for k in 0..<4 {
+                    let e: Float = seq.inputs[t * 4 + k] - predicted[t * 4 + k]
+                    sum += e * e
+                }
+                let re: Float = sum / 4
+                #expect(abs(errors[t] - re) <= 1e-6 * max(1, re))
             }
         }
     }

@@ -51,16 +51,23 @@ import Testing
         #expect(results[1].2 == results[0].2)
         #expect(results[0].0.contains(0) && results[0].0.contains(1 / Float(0.8)))
         // Backward through the mask: two halves on two threads, the same bits as one pass.
-        let mask = FloatBuffer(results[0].0)
-        let grads = [1, 2].map { threads -> [Float] in
-            let grad = FloatBuffer((0..<count).map { Float($0 % 89) * 0.25 - 11 })
+        let maskValues: [Float] = results[0].0
+        var gradValues = [Float](repeating: 0, count: count), expected = gradValues
+        for i in 0..<count {
+            gradValues[i] = Float(i % 89) * 0.25 - 11
+            expected[i] = gradValues[i] * maskValues[i]
+        }
+        let mask = FloatBuffer(maskValues)
+        var grads: [[Float]] = []
+        for threads in [1, 2] {
+            let grad = FloatBuffer(gradValues)
             withExtendedLifetime(mask) {
                 Dropout.backward(count: count, mask: mask.pointer, grad: grad.pointer, threads: threads)
             }
-            return grad.array
+            grads.append(grad.array)
         }
         #expect(grads[1] == grads[0])
-        #expect(grads[0] == (0..<count).map { (Float($0 % 89) * 0.25 - 11) * results[0].0[$0] })
+        #expect(grads[0] == expected)
     }
 
     /// In the network: a bidirectional layer output of 64 steps × 8 rows × 128 reaches the
