@@ -78,14 +78,9 @@ enum Dropout {
     /// (element by element: the same bits).
     static func backward(count: Int, mask: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>,
                          threads: Int = 1) {
-        guard threads >= 2 && count >= parallelCount else {
-            applyMask(count: count, input: UnsafePointer(grad), mask: mask, output: grad)
-            return
-        }
-        let half = (count / 2) & ~7
-        runConcurrently(2, parallel: true) { part in
-            let lo = part == 0 ? 0 : half, n = part == 0 ? half : count - half
-            applyMask(count: n, input: UnsafePointer(grad + lo), mask: mask + lo, output: grad + lo)
+        forEachChunk(of: count, threads: min(threads, 2), minimumChunk: parallelCount / 2) { range in
+            let lo = range.lowerBound
+            applyMask(count: range.count, input: UnsafePointer(grad + lo), mask: mask + lo, output: grad + lo)
         }
     }
 }

@@ -115,12 +115,6 @@ private final class JobCounter: @unchecked Sendable {
     }
 }
 
-/// Results written by workers into distinct slots.
-private final class ResultSlots<T>: @unchecked Sendable {
-    var items: [T?]
-    init(count: Int) { items = Array(repeating: nil, count: count) }
-}
-
 /// Loads `paths` on up to `threads` threads. Each result depends only on its file, so the output is
 /// the same for every thread count. Results are in `paths` order.
 func loadTables(_ paths: [String], kind: TableKind, cache: TableCache?, threads: Int) -> [Result<ParsedTable, DatasetError>] {
@@ -128,8 +122,7 @@ func loadTables(_ paths: [String], kind: TableKind, cache: TableCache?, threads:
     if n == 0 { return [] }
     let workers = max(1, min(threads, n))
     let counter = JobCounter()
-    let slots = ResultSlots<Result<ParsedTable, DatasetError>>(count: n)
-    let lock = NSLock()
+    let slots = Slots<Result<ParsedTable, DatasetError>?>(count: n, initial: nil)
     let work: @Sendable (Int) -> Void = { _ in
         let scratch = FileScratch()
         while true {
@@ -138,11 +131,9 @@ func loadTables(_ paths: [String], kind: TableKind, cache: TableCache?, threads:
             let r: Result<ParsedTable, DatasetError>
             do throws(DatasetError) { r = .success(try loadTable(path: paths[i], kind: kind, cache: cache, scratch: scratch)) }
             catch { r = .failure(error) }
-            lock.lock()
-            slots.items[i] = r
-            lock.unlock()
+            slots[i] = r
         }
     }
     if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-    return slots.items.map { $0! }
+    return slots.array.map { $0! }
 }

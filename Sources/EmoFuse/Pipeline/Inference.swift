@@ -104,29 +104,6 @@ public enum Inference {
     }
 }
 
-/// One value per sequence, written by ``Inference/forEachOutput(_:sequences:batchSize:reusing:_:)``'s
-/// threads: each index by one thread only, read back once every thread has finished.
-final class Slots<Value>: @unchecked Sendable {
-    private let storage: UnsafeMutableBufferPointer<Value>
-
-    init(count: Int, initial: Value) {
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: initial)
-    }
-
-    deinit {
-        if let base = storage.baseAddress { base.deinitialize(count: storage.count) }
-        storage.deallocate()
-    }
-
-    subscript(index: Int) -> Value {
-        get { storage[index] }
-        set { storage[index] = newValue }
-    }
-
-    var array: [Value] { Array(storage) }
-}
-
 /// The per-step reconstruction error `(1/d) Σ_i (x_i − x̂_i)²`, summed in order over `i` (the
 /// live stream's one step; ``reconstructionErrorRows(_:_:rows:count:stride:into:)`` gives the same bits).
 @inline(__always)
